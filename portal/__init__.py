@@ -1,0 +1,111 @@
+"""The red-property resident portal: ``create_app()`` builds the Flask application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from portal.config import load_config
+from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+HTMX_VERSION = "2.0.11"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_relative_config=True,
+    )
+    app.config.update(load_config(app.instance_path, config))
+
+    _init_db(app)
+    _init_i18n(app)
+    _init_login(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from portal.security import init_security
+
+    init_security(app)
+
+    from portal.accounts import bp as accounts_bp
+    from portal.places import bp as places_bp
+
+    app.register_blueprint(places_bp)
+    app.register_blueprint(accounts_bp)
+
+    from portal.web import init_web
+
+    init_web(app)
+
+    from portal.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_db(app: Flask) -> None:
+    import portal.models  # noqa: F401  (registers every table on the metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite: WAL journal, a busy timeout, and foreign keys enforced."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _init_i18n(app: Flask) -> None:
+    from portal.i18n import compile_catalogs, select_locale
+
+    target = Path(app.instance_path) / "translations"
+    compile_catalogs(ROOT / "translations", target)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(target)
+    babel.init_app(app, locale_selector=select_locale)
+
+
+def _init_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please log in to continue.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from portal.accounts.models import User
+
+        uid, _, version = user_id.partition(":")
+        if not uid.isdigit() or not version.isdigit():
+            return None
+        user = db.session.get(User, int(uid))
+        if user is None or user.session_version != int(version) or not user.active:
+            return None
+        return user
+
+    @app.before_request
+    def _prefs():
+        from flask_login import current_user
+
+        if current_user.is_authenticated:
+            g.large_text = bool(current_user.large_text)
+        else:
+            g.large_text = request.cookies.get("large_text") == "1"

@@ -1,0 +1,82 @@
+"""Settings from the environment.
+
+PORTAL_ENV      development (default) | production | testing
+SECRET_KEY      required in production; otherwise generated once into the instance folder
+DATABASE_URL    default: SQLite file ``portal.db`` in the instance folder
+REDIS_URL       optional; shared storage for rate-limit counters
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def _dev_secret_key(instance_path: Path) -> str:
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    overrides = dict(overrides or {})
+    env = overrides.get("PORTAL_ENV") or os.environ.get("PORTAL_ENV", "development")
+    ipath = Path(instance_path)
+    ipath.mkdir(parents=True, exist_ok=True)
+    production = env == "production"
+
+    secret = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
+    if not secret:
+        if production:
+            raise ConfigError("SECRET_KEY must be set when PORTAL_ENV=production")
+        secret = _dev_secret_key(ipath)
+
+    db_url = overrides.get("DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if not db_url:
+        db_url = f"sqlite:///{ipath / 'portal.db'}"
+    if db_url.startswith("postgres://"):
+        db_url = "postgresql+psycopg://" + db_url[len("postgres://") :]
+    elif db_url.startswith("postgresql://"):
+        db_url = "postgresql+psycopg://" + db_url[len("postgresql://") :]
+
+    redis_url = overrides.get("REDIS_URL", os.environ.get("REDIS_URL"))
+
+    config = {
+        "PORTAL_ENV": env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+        "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_STRATEGY": "fixed-window",
+        "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": {"zh_Hans_CN": "中文", "en": "English"},
+        # How many failed logins in a row before an account or an IP is throttled.
+        "LOGIN_FAILURES_PER_ACCOUNT": "5 per 15 minutes",
+        "LOGIN_FAILURES_PER_IP": "20 per 15 minutes",
+        "REGISTRATIONS_PER_IP": "10 per hour",
+        "PAGE_SIZE": 20,
+        "TESTING": env == "testing",
+    }
+    config.update(overrides)
+    return config

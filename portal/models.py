@@ -1,0 +1,13 @@
+"""Imports every domain's models so that Alembic and ``create_all`` see all tables."""
+
+from portal.accounts.models import Membership, RoleGrant, User  # noqa: F401
+from portal.audit import AuditEvent  # noqa: F401
+from portal.places.models import (  # noqa: F401
+    Building,
+    Community,
+    Company,
+    Compound,
+    RosterOwner,
+    Street,
+    Unit,
+)

@@ -1,0 +1,59 @@
+"""Public pages: streets, communities, compound search and the compound hub."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, render_template, request
+
+from portal.htmx import render_page_or_fragment
+from portal.places import bp, service
+from portal.places.labels import COMPOUND_KIND_LABELS, HUB_TABS
+
+
+@bp.get("/")
+def home():
+    streets = service.list_streets()
+    return render_template("places/home.html", streets=streets)
+
+
+@bp.get("/streets/<code>")
+def street(code: str):
+    street = service.get_street(code)
+    return render_template("places/street.html", street=street, kinds=COMPOUND_KIND_LABELS)
+
+
+@bp.get("/communities/<code>")
+def community(code: str):
+    community = service.get_community(code)
+    return render_template("places/community.html", community=community, kinds=COMPOUND_KIND_LABELS)
+
+
+@bp.get("/compounds")
+def compounds():
+    q = request.args.get("q", "").strip()[:50]
+    page = request.args.get("page", 1, type=int)
+    pagination = service.search_compounds(q, page, current_app.config["PAGE_SIZE"])
+    return render_page_or_fragment(
+        "places/compounds.html",
+        "places/_compound_results.html",
+        q=q,
+        pagination=pagination,
+        kinds=COMPOUND_KIND_LABELS,
+    )
+
+
+@bp.get("/compounds/<code>")
+@bp.get("/compounds/<code>/<tab>")
+def compound(code: str, tab: str = "notices"):
+    if tab not in HUB_TABS:
+        abort(404)
+    compound = service.get_compound(code)
+    households = service.verified_household_count(compound)
+    return render_page_or_fragment(
+        "places/compound.html",
+        "places/_hub_tabs.html",
+        compound=compound,
+        tab=tab,
+        tabs=HUB_TABS,
+        kinds=COMPOUND_KIND_LABELS,
+        households=households,
+    )
