@@ -15,9 +15,9 @@ def is_htmx() -> bool:
     )
 
 
-def render_page_or_fragment(page: str, fragment: str, status: int = 200, **context):
+def render_page_or_fragment(page: str, fragment: str, status_code: int = 200, **context):
     """Render the full page, or only its fragment for htmx; both vary on HX-Request."""
     template = fragment if is_htmx() else page
-    resp = make_response(render_template(template, **context), status)
+    resp = make_response(render_template(template, **context), status_code)
     resp.vary.add("HX-Request")
     return resp

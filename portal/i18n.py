@@ -8,7 +8,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 from flask_babel import format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
@@ -32,6 +32,8 @@ def normalise_lang(value: str | None) -> str | None:
 
 def select_locale() -> str:
     """?lang= for this request, then the user's preference, then the cookie, then zh."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     override = normalise_lang(request.args.get("lang"))
     if override:
         g.lang_override = override
@@ -74,8 +76,10 @@ def fmt_datetime(value: datetime | None, fmt: str = "medium") -> str:
         fmt = {"medium": "yyyy-MM-dd HH:mm", "short": "MM-dd HH:mm", "date": "yyyy-MM-dd"}.get(
             fmt, fmt
         )
-    elif fmt == "date":
-        fmt = "d MMM yyyy"
+    else:
+        fmt = {"medium": "d MMM yyyy HH:mm", "short": "d MMM HH:mm", "date": "d MMM yyyy"}.get(
+            fmt, fmt
+        )
     return format_datetime(value, fmt)
 
 

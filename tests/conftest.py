@@ -9,6 +9,8 @@ import shutil
 from contextlib import contextmanager
 
 import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
 from portal import create_app
@@ -70,9 +72,22 @@ def app_config() -> dict:
     return {}
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context (own ``g``, own db session), as in production,
+    even though the test itself holds an app context for its factories and checks."""
+
+    def open(self, *args, **kwargs):
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+
 @pytest.fixture
 def app(db_url, app_config):
     app = create_app({**_base_config(db_url), **app_config})
+    app.test_client_class = IsolatedClient
     with app.app_context():
         if PG_URL:
             _truncate_all(app)
@@ -165,3 +180,14 @@ def text_of(resp) -> str:
     html = resp.get_data(as_text=True)
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+@pytest.fixture
+def en(app):
+    """en(lazy_string) -> its English text, as a user with ?lang=en sees it."""
+
+    def _en(value) -> str:
+        with app.test_request_context("/?lang=en"):
+            return str(value)
+
+    return _en

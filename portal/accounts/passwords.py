@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+_hasher = PasswordHasher()
+_ZH_COMMON = [
+    line.strip()
+    for line in (Path(__file__).with_name("common_passwords_zh.txt")).read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+]  # argon2id with the library's current recommended parameters
 
 
 def hash_password(password: str) -> str:
@@ -40,7 +47,10 @@ def weakness(password: str, user_inputs: list[str]) -> str | None:
         return "too_short"
     if len(password) > MAX_LENGTH:
         return "too_long"
-    result = zxcvbn(password[:100], user_inputs=[u for u in user_inputs if u])
+    lowered = password.lower()
+    if lowered in _ZH_COMMON:
+        return "common"
+    result = zxcvbn(password[:100], user_inputs=[u for u in user_inputs if u] + _ZH_COMMON)
     if result["score"] < 2:
         return "common"
     return None
