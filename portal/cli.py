@@ -47,7 +47,8 @@ def tr_extract() -> None:
     pybabel = CommandLineInterface()
     pybabel.run(
         ["pybabel", "extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output"]
-        + ["-o", "translations/messages.pot", "portal", "templates"]
+        + ["--ignore-dirs", ".*"]
+        + ["-o", "translations/messages.pot", "."]
     )
     pybabel.run(
         ["pybabel", "update", "-i", "translations/messages.pot", "-d", "translations"]

@@ -338,7 +338,11 @@ def resolve_scope(role: str, code: str | None):
     else:
         obj = db.session.scalar(select(model).where(model.code == code))
     if obj is None:
-        raise ValidationFailed(_("No %(kind)s has the code %(code)s.", kind=scope_type, code=code))
+        from portal.accounts.labels import SCOPE_LABELS
+
+        raise ValidationFailed(
+            _("No %(kind)s has the code %(code)s.", kind=SCOPE_LABELS[scope_type], code=code)
+        )
     return scope_type, obj
 
 
