@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from html import unescape
 import shutil
 from contextlib import contextmanager
 
@@ -179,7 +180,7 @@ def text_of(resp) -> str:
     """The visible text of an HTML response, tags stripped and whitespace folded."""
     html = resp.get_data(as_text=True)
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
 
 
 @pytest.fixture

@@ -26,3 +26,10 @@ SCOPE_LABELS = {
     "street": _l("street"),
     "company": _l("company"),
 }
+
+# The secretary's view of the same states
+QUEUE_LABELS = {
+    "pending": _l("To review"),
+    "verified": _l("Verified"),
+    "rejected": _l("Rejected"),
+}

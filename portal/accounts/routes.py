@@ -30,7 +30,13 @@ from portal.accounts.forms import (
     RegisterForm,
     RejectForm,
 )
-from portal.accounts.labels import RELATION_LABELS, ROLE_LABELS, SCOPE_LABELS, STATUS_LABELS
+from portal.accounts.labels import (
+    QUEUE_LABELS,
+    RELATION_LABELS,
+    ROLE_LABELS,
+    SCOPE_LABELS,
+    STATUS_LABELS,
+)
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db, limiter
 from portal.htmx import is_htmx, render_page_or_fragment
@@ -289,6 +295,7 @@ def _queue_context(status: str):
         "hints": {c.id: service.roster_hint(c) for c in pagination.items},
         "relations": RELATION_LABELS,
         "statuses": STATUS_LABELS,
+        "queue_labels": QUEUE_LABELS,
         "reject_forms": {},
         "confirm": ConfirmForm(),
     }
