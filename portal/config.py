@@ -4,6 +4,7 @@ PORTAL_ENV      development (default) | production | testing
 SECRET_KEY      required in production; otherwise generated once into the instance folder
 DATABASE_URL    default: SQLite file ``portal.db`` in the instance folder
 REDIS_URL       optional; shared storage for rate-limit counters
+PROXY_HOPS      number of trusted reverse proxies (X-Forwarded-For/-Proto); default 0
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOGIN_FAILURES_PER_IP": "20 per 15 minutes",
         "REGISTRATIONS_PER_IP": "10 per hour",
         "PAGE_SIZE": 20,
+        # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+        "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0") or 0),
         "TESTING": env == "testing",
     }
     config.update(overrides)

@@ -147,3 +147,39 @@ def test_query_count_of_compound_page_constant(client, make_compound, count_quer
         counts.append(q.count)
     assert counts[0] == counts[1]
     assert counts[0] <= 4
+
+
+def test_public_pages_never_show_phones_or_full_owner_names(
+    client, make_compound, make_user, make_claim
+):
+    from tests.factories import first_unit
+
+    compound = make_compound(buildings=1, units_per_building=4)
+    unit = first_unit(compound)
+    make_claim(make_user(phone="13612345678", name="张建国"), unit, status="verified")
+    for path in [
+        "/",
+        f"/compounds/{compound.code}",
+        "/compounds",
+        f"/compounds/{compound.code}/fees",
+    ]:
+        text = text_of(client.get(path))
+        assert "13612345678" not in text and unit.owner.phone not in text
+        assert unit.owner.name not in text and "张建国" not in text
+
+
+def test_proxy_hops_trust_forwarded_for(db_url):
+    from portal import create_app
+
+    app = create_app(
+        {"PORTAL_ENV": "testing", "SECRET_KEY": "x", "DATABASE_URL": db_url, "PROXY_HOPS": 1}
+    )
+
+    @app.get("/ip-test")
+    def ip_test():
+        from flask import request
+
+        return request.remote_addr
+
+    resp = app.test_client().get("/ip-test", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert resp.get_data(as_text=True) == "203.0.113.7"
