@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -57,10 +59,11 @@ def compile_catalogs(source: Path, target: Path) -> list[str]:
         mo_path.parent.mkdir(parents=True, exist_ok=True)
         with po_path.open("rb") as fh:
             catalog = read_po(fh, locale=locale)
-        tmp = mo_path.with_suffix(".tmp")
-        with tmp.open("wb") as fh:
+        # a private temporary name: several workers may compile at the same time
+        fd, tmp_name = tempfile.mkstemp(dir=mo_path.parent, suffix=".mo.tmp")
+        with os.fdopen(fd, "wb") as fh:
             write_mo(fh, catalog)
-        tmp.replace(mo_path)
+        os.replace(tmp_name, mo_path)
         done.append(locale)
     return done
 

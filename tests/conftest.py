@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import os
 import re
-from html import unescape
 import shutil
 from contextlib import contextmanager
+from html import unescape
 
 import pytest
 from flask.globals import _cv_app
