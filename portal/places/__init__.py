@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("places", __name__)
 
-from portal.places import routes  # noqa: E402,F401
+from portal.places import roster_routes, routes  # noqa: E402,F401
