@@ -42,8 +42,11 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.accounts import bp as accounts_bp
     from portal.places import bp as places_bp
 
+    from portal.voting import bp as voting_bp
+
     app.register_blueprint(places_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(voting_bp)
 
     from portal.web import init_web
 

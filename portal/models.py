@@ -11,3 +11,13 @@ from portal.places.models import (  # noqa: F401
     Street,
     Unit,
 )
+from portal.voting.models import (  # noqa: F401
+    Ballot,
+    Contract,
+    Election,
+    LedgerEntry,
+    Objection,
+    Option,
+    RollEntry,
+    RollVersion,
+)

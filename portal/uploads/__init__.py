@@ -1,0 +1,1 @@
+"""Safe storage of uploaded documents (PDF, JPEG, PNG) in the instance folder."""

@@ -1,0 +1,7 @@
+"""Elections of the property company: roll, ballots, ledger, tally, recount, contracts."""
+
+from flask import Blueprint
+
+bp = Blueprint("voting", __name__)
+
+from portal.voting import routes  # noqa: E402,F401

@@ -1,0 +1,3 @@
+"""Election pages (see the service for every rule)."""
+
+from portal.voting import bp  # noqa: F401
