@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 CIVIL_CODE_278 = "civil-code-278"
@@ -197,8 +197,12 @@ class TallyResult:
 
 def _cents(area: Decimal) -> int:
     """An area with at most two decimals as whole hundredths of a m² (exact)."""
-    value = Decimal(area)
-    if not value.is_finite() or value != value.quantize(_CENT):
+    try:
+        value = Decimal(area)
+        exact = value.is_finite() and value == value.quantize(_CENT)
+    except (InvalidOperation, TypeError, ValueError):
+        exact = False
+    if not exact:
         raise TallyInputError(f"area {area!r} is not a number with at most two decimals")
     return int(value.scaleb(2))
 
