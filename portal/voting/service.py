@@ -563,33 +563,38 @@ def with_retry(fn, *args, attempts: int = 6, **kwargs):
     raise RuntimeError("unreachable")
 
 
-def cast_online(user, election_id: int, choice: str, now: datetime) -> Ballot:
-    election = _lock(election_id)
-    _step(election, "vote", now)
-    entry = voter_entry_for(user, election)
-    if entry is None:
-        raise PermissionDenied(_("Only verified owners on this election's roll can vote online."))
+def _insert_ballot(election: Election, entry: RollEntry, choice: str, **fields) -> Ballot:
+    """Add the ballot of ``entry``'s owner; the unique (election, voter_key) has the last word."""
     if not _valid_choice(election, choice):
         raise ValidationFailed(_("Choose one of the options."))
     if ballot_of(election, entry.voter_key) is not None:
         raise _already(election, entry.voter_key)
+    election_id, voter_key = election.id, entry.voter_key
     ballot = Ballot(
-        election_id=election.id,
-        voter_key=entry.voter_key,
+        election_id=election_id,
+        voter_key=voter_key,
         choice=choice,
-        channel="online",
         receipt=_new_receipt(),
-        state="counted",
-        cast_at=now,
-        user_id=user.id,
+        **fields,
     )
     db.session.add(ballot)
     try:
         db.session.flush()
     except IntegrityError as exc:
         db.session.rollback()
-        election = get_election(election_id)
-        raise _already(election, entry.voter_key) from exc
+        raise _already(get_election(election_id), voter_key) from exc
+    return ballot
+
+
+def cast_online(user, election_id: int, choice: str, now: datetime) -> Ballot:
+    election = _lock(election_id)
+    _step(election, "vote", now)
+    entry = voter_entry_for(user, election)
+    if entry is None:
+        raise PermissionDenied(_("Only verified owners on this election's roll can vote online."))
+    ballot = _insert_ballot(
+        election, entry, choice, channel="online", state="counted", cast_at=now, user_id=user.id
+    )
     _append_ledger(election, ballot)
     audit.record("ballot.cast", user, election, channel="online")
     return ballot
@@ -625,28 +630,17 @@ def enter_paper(
     )
     if entry is None:
         raise ValidationFailed(_("That unit is not on this election's roll."))
-    if not _valid_choice(election, choice):
-        raise ValidationFailed(_("Choose one of the options."))
-    if ballot_of(election, entry.voter_key) is not None:
-        raise _already(election, entry.voter_key)
-    ballot = Ballot(
-        election_id=election.id,
-        voter_key=entry.voter_key,
-        choice=choice,
+    ballot = _insert_ballot(
+        election,
+        entry,
+        choice,
         channel=channel,
-        receipt=_new_receipt(),
         state="pending",
         cast_at=now,
         entered_by_id=actor.id,
         proxy_holder=(proxy_holder or "").strip() or None,
         proxy_document=proxy_document,
     )
-    db.session.add(ballot)
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise _already(get_election(election_id), entry.voter_key) from exc
     audit.record("ballot.entered", actor, ballot, election=election.id, channel=channel)
     return ballot
 

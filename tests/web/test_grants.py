@@ -189,3 +189,16 @@ def test_staff_pages_query_counts_constant(
     with count_queries() as a2:
         client.get("/staff/audit")
     assert q1.count == q2.count and a1.count == a2.count
+
+
+def test_portal_console_script_lists_the_commands():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("portal")
+    out = subprocess.run(
+        [str(script), "--help"], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    for command in ("users", "roster", "demo", "election", "translations", "db"):
+        assert command in out
