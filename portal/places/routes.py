@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import abort, current_app, render_template, request
+from flask_login import current_user
 
 from portal.htmx import render_page_or_fragment
-from portal.places import bp, service
+from portal.places import bp, service, tabs
 from portal.places.labels import COMPOUND_KIND_LABELS, HUB_TABS
 
 
@@ -48,6 +49,7 @@ def compound(code: str, tab: str = "notices"):
         abort(404)
     compound = service.get_compound(code)
     households = service.verified_household_count(compound)
+    tab_context = tabs.load(tab, compound, current_user, request.args)
     return render_page_or_fragment(
         "places/compound.html",
         "places/_hub_tabs.html",
@@ -56,4 +58,5 @@ def compound(code: str, tab: str = "notices"):
         tabs=HUB_TABS,
         kinds=COMPOUND_KIND_LABELS,
         households=households,
+        **tab_context,
     )
