@@ -42,11 +42,22 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.accounts import bp as accounts_bp
     from portal.places import bp as places_bp
 
+    from portal.minutes import bp as minutes_bp
+    from portal.notices import bp as notices_bp
+    from portal.proposals import bp as proposals_bp
+    from portal.volunteers import bp as volunteers_bp
     from portal.voting import bp as voting_bp
 
-    app.register_blueprint(places_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(voting_bp)
+    for blueprint in (
+        places_bp,
+        accounts_bp,
+        voting_bp,
+        notices_bp,
+        minutes_bp,
+        proposals_bp,
+        volunteers_bp,
+    ):
+        app.register_blueprint(blueprint)
 
     from portal.web import init_web
 

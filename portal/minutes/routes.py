@@ -1,0 +1,3 @@
+"""Routes of the minutes domain."""
+
+from portal.minutes import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Routes of the notices domain."""
+
+from portal.notices import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Routes of the volunteers domain."""
+
+from portal.volunteers import bp  # noqa: F401
