@@ -45,6 +45,8 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.minutes import bp as minutes_bp
     from portal.notices import bp as notices_bp
     from portal.proposals import bp as proposals_bp
+    from portal.ratings import bp as ratings_bp
+    from portal.transparency import bp as transparency_bp
     from portal.volunteers import bp as volunteers_bp
     from portal.voting import bp as voting_bp
 
@@ -56,6 +58,8 @@ def create_app(config: dict | None = None) -> Flask:
         minutes_bp,
         proposals_bp,
         volunteers_bp,
+        transparency_bp,
+        ratings_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -1,0 +1,3 @@
+"""Routes of the ratings domain."""
+
+from portal.ratings import bp  # noqa: F401

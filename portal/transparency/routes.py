@@ -1,0 +1,3 @@
+"""Routes of the transparency domain."""
+
+from portal.transparency import bp  # noqa: F401
