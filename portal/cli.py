@@ -82,6 +82,7 @@ def register_cli(app: Flask) -> None:
     from portal.voting.recount_cli import election_cli
 
     app.cli.add_command(election_cli)
+    import portal.voting.cli_verify  # noqa: F401
 
 
 def main() -> None:

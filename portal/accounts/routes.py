@@ -273,10 +273,18 @@ def my_units():
 @login_required
 def staff_home():
     user = current_user._get_current_object()
-    if not (security.has_any_role(user, "secretary", "street", "admin")):
+    if not security.has_any_role(
+        user, "secretary", "committee", "street", "admin", "company", "inspector"
+    ):
         abort(403)
+    from portal.models_base import utcnow
+    from portal.voting import dashboard as voting_dashboard
+
     return render_template(
         "accounts/staff_home.html",
+        can_run_elections=security.has_any_role(user, "secretary", "committee", "admin"),
+        can_see_street=security.has_any_role(user, "street", "admin"),
+        renewals=voting_dashboard.renewal_reminders(user, utcnow()),
         can_review=service.can_review_claims(user),
         can_grant=bool(service.grantable_roles(user)),
         is_admin=security.is_admin(user),

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("voting", __name__)
 
-from portal.voting import routes  # noqa: E402,F401
+from portal.voting import routes, routes_public, routes_staff  # noqa: E402,F401

@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from fractions import Fraction
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -290,6 +291,8 @@ def _freeze(actor, election: Election, reason: str, excluded_units: set[int]) ->
         )
     for e in entries:
         e.excluded = e.unit_id in excluded_units
+    if all(e.excluded for e in entries):
+        raise ValidationFailed(_("The roll cannot be left without any unit."))
     db.session.add_all(entries)
     records = _roll_records(entries)
     electorate = tally.electorate_of(records)
@@ -377,7 +380,9 @@ def object_to_roll(user, election: Election, now: datetime, unit_id: int | None,
         raise ValidationFailed(_("Say what is wrong with the roll."))
     if unit_id is not None and not db.session.scalar(
         select(RollEntry.id).where(
-            RollEntry.election_id == election.id, RollEntry.unit_id == unit_id
+            RollEntry.election_id == election.id,
+            RollEntry.unit_id == unit_id,
+            RollEntry.excluded.is_(False),
         )
     ):
         raise ValidationFailed(_("That unit is not on this roll."))
@@ -393,7 +398,10 @@ def objections_of(election: Election) -> list[Objection]:
         db.session.scalars(
             select(Objection)
             .where(Objection.election_id == election.id)
-            .options(joinedload(Objection.user), joinedload(Objection.unit))
+            .options(
+                joinedload(Objection.user),
+                joinedload(Objection.unit).joinedload(Unit.building),
+            )
             .order_by(Objection.created_at)
         )
     )
@@ -739,8 +747,8 @@ class Turnout:
     participation: tally.Totals
     shortfall: tally.Totals
     quorum_met: bool
-    owners_ratio: object
-    area_ratio: object
+    owners_ratio: Fraction
+    area_ratio: Fraction
     buildings: list[BuildingTurnout]
     pending_paper: int
 
@@ -804,7 +812,12 @@ def close(actor, election_id: int, now: datetime) -> tally.TallyResult:
     election = _lock(election_id)
     _require_runner(actor, election)
     new_state = _step(election, "close", now)
-    if pending_paper(election):
+    pending = db.session.scalar(
+        select(func.count(Ballot.id)).where(
+            Ballot.election_id == election.id, Ballot.state == "pending"
+        )
+    )
+    if pending:
         raise InvalidTransition(
             _("Paper ballots are still waiting for confirmation. Confirm or discard them first.")
         )
@@ -875,11 +888,14 @@ def ballots_csv(election: Election) -> bytes:
 
 @dataclass
 class Verification:
+    """What ``verify`` found; positions are ledger ``seq`` numbers (the first entry is 1)."""
+
     chain_breaks: list[int]
     record_mismatches: list[int]
     head_matches: bool
     tally_matches: bool | None
     ballots: int
+    unledgered: int = 0  # counted ballots that were never appended to the ledger
 
     @property
     def ok(self) -> bool:
@@ -888,6 +904,7 @@ class Verification:
             and not self.record_mismatches
             and self.head_matches
             and self.tally_matches is not False
+            and not self.unledgered
         )
 
 
@@ -901,13 +918,24 @@ def verify(election: Election) -> Verification:
             .order_by(LedgerEntry.seq)
         )
     )
-    breaks = ledger.verify_chain([(le.record, le.hash) for le, _b in entries])
+    breaks = [
+        entries[i][0].seq for i in ledger.verify_chain([(le.record, le.hash) for le, _b in entries])
+    ]
     mismatches = [
         le.seq
         for le, b in entries
         if le.record
         != ledger.canonical_ballot_record(b.voter_key, b.choice, b.channel, b.receipt, b.cast_at)
     ]
+    unledgered = db.session.scalar(
+        select(func.count(Ballot.id))
+        .outerjoin(LedgerEntry, LedgerEntry.ballot_id == Ballot.id)
+        .where(
+            Ballot.election_id == election.id,
+            Ballot.state == "counted",
+            LedgerEntry.id.is_(None),
+        )
+    )
     head = entries[-1][0].hash if entries else ledger.GENESIS
     tally_ok = None
     if election.result is not None:
@@ -915,9 +943,11 @@ def verify(election: Election) -> Verification:
     return Verification(
         chain_breaks=breaks,
         record_mismatches=mismatches,
-        head_matches=head == (election.ledger_head or ledger.GENESIS),
+        head_matches=head == (election.ledger_head or ledger.GENESIS)
+        and election.ballot_count == len(entries),
         tally_matches=tally_ok,
         ballots=len(entries),
+        unledgered=unledgered,
     )
 
 
@@ -979,11 +1009,23 @@ def sign_contract(
     return contract
 
 
+def local_today():
+    """Today's date in Asia/Shanghai (contracts run by local calendar days)."""
+    from zoneinfo import ZoneInfo
+
+    return utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date()
+
+
 def current_contract(compound: Compound, today=None) -> Contract | None:
-    today = today or utcnow().date()
+    """The contract in force on ``today`` (local date), if any."""
+    today = today or local_today()
     return db.session.scalar(
         select(Contract)
-        .where(Contract.compound_id == compound.id, Contract.starts_on <= today)
+        .where(
+            Contract.compound_id == compound.id,
+            Contract.starts_on <= today,
+            Contract.ends_on >= today,
+        )
         .options(joinedload(Contract.company))
         .order_by(Contract.ends_on.desc(), Contract.id.desc())
     )
