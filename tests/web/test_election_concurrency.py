@@ -24,8 +24,13 @@ def _setup(make_compound, make_user, make_claim, make_grant, n_units):
         make_claim(user, u, status="verified")
         owners.append(user)
     e = service.create_election(
-        secretary, compound, title="续聘", matter="renew", rule="civil-code-278",
-        opens_at=OPENS, closes_at=OPENS + timedelta(days=7),
+        secretary,
+        compound,
+        title="续聘",
+        matter="renew",
+        rule="civil-code-278",
+        opens_at=OPENS,
+        closes_at=OPENS + timedelta(days=7),
     )
     service.announce(secretary, e, NOW)
     db.session.commit()

@@ -63,12 +63,24 @@ def _hire(world, rule="civil-code-278"):
     )
     a, b = world["companies"]
     service.add_candidate(
-        world["secretary"], e, NOW, label=a.name, company=a, fee_per_m2=Decimal("1.50"),
-        service_level="二级", commitments="报修24小时到场",
+        world["secretary"],
+        e,
+        NOW,
+        label=a.name,
+        company=a,
+        fee_per_m2=Decimal("1.50"),
+        service_level="二级",
+        commitments="报修24小时到场",
     )
     service.add_candidate(
-        world["secretary"], e, NOW, label=b.name, company=b, fee_per_m2=Decimal("1.80"),
-        service_level="一级", commitments="",
+        world["secretary"],
+        e,
+        NOW,
+        label=b.name,
+        company=b,
+        fee_per_m2=Decimal("1.80"),
+        service_level="一级",
+        commitments="",
     )
     db.session.commit()
     return e
@@ -96,13 +108,26 @@ def test_roll_groups_owners_and_developer(world):
 
 def test_announce_checks_calendar_and_candidates(world):
     e = service.create_election(
-        world["secretary"], world["compound"], title="x", matter="hire", rule="civil-code-278",
-        opens_at=NOW + 14 * D, closes_at=NOW + 20 * D,
+        world["secretary"],
+        world["compound"],
+        title="x",
+        matter="hire",
+        rule="civil-code-278",
+        opens_at=NOW + 14 * D,
+        closes_at=NOW + 20 * D,
     )
     with pytest.raises(ValidationFailed):
         service.announce(world["secretary"], e, NOW)  # no candidate
-    service.add_candidate(world["secretary"], e, NOW, label="甲", company=None,
-                          fee_per_m2=None, service_level=None, commitments="")
+    service.add_candidate(
+        world["secretary"],
+        e,
+        NOW,
+        label="甲",
+        company=None,
+        fee_per_m2=None,
+        service_level=None,
+        commitments="",
+    )
     with pytest.raises(ValidationFailed):
         service.announce(world["secretary"], e, NOW)  # notice 14 days < 15
     e.opens_at = NOW + 15 * D
@@ -114,11 +139,18 @@ def test_only_runners_manage(world, make_user, make_community, make_grant):
     outsider = make_user()
     make_grant(outsider, "secretary", make_community())
     with pytest.raises(PermissionDenied):
-        service.create_election(outsider, world["compound"], title="x", matter="renew",
-                                rule="civil-code-278")
-    e = service.create_election(world["committee"], world["compound"], title="续聘",
-                                matter="renew", rule="civil-code-278",
-                                opens_at=OPENS, closes_at=CLOSES)
+        service.create_election(
+            outsider, world["compound"], title="x", matter="renew", rule="civil-code-278"
+        )
+    e = service.create_election(
+        world["committee"],
+        world["compound"],
+        title="续聘",
+        matter="renew",
+        rule="civil-code-278",
+        opens_at=OPENS,
+        closes_at=CLOSES,
+    )
     assert [o.key for o in e.options] == ["yes", "no"]
     with pytest.raises(PermissionDenied):
         service.announce(world["owners"][0], e, NOW)
@@ -199,11 +231,26 @@ def test_proxy_needs_holder_and_document(world):
     service.announce(world["secretary"], e, NOW)
     db.session.commit()
     with pytest.raises(ValidationFailed):
-        service.enter_paper(world["secretary"], e.id, world["units"][2].id, "A", OPENS,
-                            channel="proxy", proxy_holder="张三")
+        service.enter_paper(
+            world["secretary"],
+            e.id,
+            world["units"][2].id,
+            "A",
+            OPENS,
+            channel="proxy",
+            proxy_holder="张三",
+        )
     db.session.rollback()
-    b = service.enter_paper(world["secretary"], e.id, world["units"][2].id, "A", OPENS,
-                            channel="proxy", proxy_holder="张三", proxy_document="proxy/x.pdf")
+    b = service.enter_paper(
+        world["secretary"],
+        e.id,
+        world["units"][2].id,
+        "A",
+        OPENS,
+        channel="proxy",
+        proxy_holder="张三",
+        proxy_document="proxy/x.pdf",
+    )
     assert b.channel == "proxy"
 
 
@@ -245,8 +292,13 @@ def test_decided_result_and_contract(world):
     e = _full_run(world, {0: "A", 2: "A", 3: "A", 4: "B", 5: "A"})
     assert e.result["outcome"] == "decided" and e.result["winner"] == "A"
     contract = service.sign_contract(
-        world["secretary"], e.id, CLOSES + 2 * D, starts_on=date(2026, 4, 1),
-        ends_on=date(2029, 3, 31), fee_per_m2=Decimal("1.50"), service_level="二级",
+        world["secretary"],
+        e.id,
+        CLOSES + 2 * D,
+        starts_on=date(2026, 4, 1),
+        ends_on=date(2029, 3, 31),
+        fee_per_m2=Decimal("1.50"),
+        service_level="二级",
         commitments="报修24小时到场",
     )
     db.session.commit()
@@ -259,8 +311,13 @@ def test_committee_cannot_sign(world):
     e = _full_run(world, {0: "A", 2: "A", 3: "A", 4: "B", 5: "A"})
     with pytest.raises(PermissionDenied):
         service.sign_contract(
-            world["committee"], e.id, CLOSES + 2 * D, starts_on=date(2026, 4, 1),
-            ends_on=date(2029, 3, 31), fee_per_m2=Decimal("1.50"), service_level="二级",
+            world["committee"],
+            e.id,
+            CLOSES + 2 * D,
+            starts_on=date(2026, 4, 1),
+            ends_on=date(2029, 3, 31),
+            fee_per_m2=Decimal("1.50"),
+            service_level="二级",
             commitments="",
         )
 
