@@ -49,7 +49,11 @@ def compound(code: str, tab: str = "notices"):
         abort(404)
     compound = service.get_compound(code)
     households = service.verified_household_count(compound)
-    tab_context = tabs.load(tab, compound, current_user, request.args)
+    from portal.voting.service import current_contract
+
+    contract = current_contract(compound)
+    tab_context = {"contract": contract}
+    tab_context.update(tabs.load(tab, compound, current_user, request.args))
     return render_page_or_fragment(
         "places/compound.html",
         "places/_hub_tabs.html",

@@ -371,3 +371,25 @@ def test_turnout_per_building_never_shows_choices(world):
     assert (b1.units, b1.voted_units) == (4, 2)
     assert t.shortfall.owners == 3  # 4 of 6 needed
     assert not hasattr(t, "options")
+
+
+def test_compound_page_shows_the_current_contract(world, client):
+    from tests.conftest import text_of
+
+    compound = world["compound"]
+    assert "No service contract" in text_of(client.get(f"/compounds/{compound.code}?lang=en"))
+    e = _full_run(world, {0: "A", 2: "A", 3: "A", 4: "B", 5: "A"})
+    today = service.local_today()
+    service.sign_contract(
+        world["secretary"],
+        e.id,
+        CLOSES + 2 * D,
+        starts_on=today - timedelta(days=1),
+        ends_on=today + timedelta(days=700),
+        fee_per_m2=Decimal("1.50"),
+        service_level="二级",
+        commitments="",
+    )
+    db.session.commit()
+    text = text_of(client.get(f"/compounds/{compound.code}?lang=en"))
+    assert "Property company: 甲物业公司" in text and "¥1.50" in text
