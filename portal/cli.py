@@ -79,6 +79,9 @@ def register_cli(app: Flask) -> None:
     from portal.places.roster_cli import roster_cli
 
     app.cli.add_command(roster_cli)
+    from portal.proposals.cli import proposals_cli
+
+    app.cli.add_command(proposals_cli)
     from portal.voting.recount_cli import election_cli
 
     app.cli.add_command(election_cli)
