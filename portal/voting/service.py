@@ -337,7 +337,77 @@ def announce(actor, election: Election, now: datetime) -> RollVersion:
     audit.record(
         "election.announced", actor, election, roll=version.fingerprint, owners=version.owners
     )
+    _post_notice(election, "announced", now)
     return version
+
+
+def _post_notice(election: Election, event: str, now: datetime) -> None:
+    """Post the election's announcement or certified result on the compound's notices, in
+    Chinese (the language of the paper board), linking to the election page."""
+    from flask_babel import force_locale
+
+    from portal.notices.service import post_system_notice
+
+    with force_locale("zh_Hans_CN"):
+        if event == "announced":
+            title = _("Election announced: %(title)s", title=election.title)
+            body = _(
+                "The owners of %(compound)s will vote on: %(matter)s. Voting opens on "
+                "%(opens)s and closes on %(closes)s. The roll of owners and its fingerprint "
+                "%(fingerprint)s are published on the election page; objections to the roll "
+                "can be raised there until voting opens.",
+                compound=election.compound.name,
+                matter=_matter_text(election),
+                opens=_local(election.opens_at),
+                closes=_local(election.closes_at),
+                fingerprint=(election.roll_fingerprint or "")[:16],
+            )
+        else:
+            result = election.result or {}
+            title = _("Election result certified: %(title)s", title=election.title)
+            body = _(
+                "The result of the vote on %(matter)s in %(compound)s has been certified "
+                "(outcome: %(outcome)s). The full result, the ballots file and the receipt "
+                "lookup are on the election page. A decision may be challenged in court "
+                "within one year.",
+                matter=_matter_text(election),
+                compound=election.compound.name,
+                outcome=_outcome_text(result),
+            )
+    post_system_notice(
+        scope_type="compound",
+        scope_id=election.compound_id,
+        category="election",
+        title=title,
+        body=body,
+        link_endpoint="voting.election",
+        link_args={"election_id": election.id},
+        source=f"election:{election.id}:{event}",
+        now=now,
+    )
+
+
+def _local(when: datetime | None) -> str:
+    from zoneinfo import ZoneInfo
+
+    if when is None:
+        return ""
+    return when.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+
+
+def _matter_text(election: Election) -> str:
+    from portal.voting.labels import MATTER_LABELS
+
+    return str(MATTER_LABELS[election.matter])
+
+
+def _outcome_text(result: dict) -> str:
+    from portal.voting.labels import OUTCOME_LABELS
+
+    text = str(OUTCOME_LABELS.get(result.get("outcome"), result.get("outcome", "")))
+    if result.get("winner"):
+        text += f" ({result['winner']})"
+    return text
 
 
 def schedule_message(e: workflow.ScheduleError) -> str:
@@ -844,6 +914,7 @@ def certify(actor, election_id: int, now: datetime) -> None:
     election.certified_by_id = actor.id
     late = workflow.result_late(election.closes_at, now, now, calendar())
     audit.record("election.certified", actor, election, late=late or None)
+    _post_notice(election, "certified", now)
 
 
 def result_of(election: Election) -> tally.TallyResult | None:

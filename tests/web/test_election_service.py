@@ -393,3 +393,18 @@ def test_compound_page_shows_the_current_contract(world, client):
     db.session.commit()
     text = text_of(client.get(f"/compounds/{compound.code}?lang=en"))
     assert "Property company: 甲物业公司" in text and "¥1.50" in text
+
+
+def test_announcement_and_certified_result_are_posted_as_notices(world):
+    from portal.notices.models import Notice
+
+    e = _full_run(world, {0: "A", 2: "A", 3: "A", 4: "B", 5: "A"})
+    notices = db.session.scalars(select(Notice).order_by(Notice.id)).all()
+    assert [n.category for n in notices] == ["election", "election"]
+    assert "选聘物业" in notices[0].title and "选聘物业" in notices[1].title
+    assert notices[0].title != notices[1].title
+    # certifying twice is refused, and no second notice appears
+    with pytest.raises(InvalidTransition):
+        service.certify(world["secretary"], e.id, CLOSES + 2 * D)
+    db.session.rollback()
+    assert len(db.session.scalars(select(Notice)).all()) == 2
