@@ -20,6 +20,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from portal import security
 from portal.accounts import bp, service
+from portal.accounts.desks import desks_for
 from portal.accounts.forms import (
     ClaimForm,
     ConfirmForm,
@@ -289,6 +290,7 @@ def staff_home():
         can_grant=bool(service.grantable_roles(user)),
         is_admin=security.is_admin(user),
         roles=ROLE_LABELS,
+        desks=desks_for({gr.role for gr in user.grants}),
     )
 
 

@@ -202,3 +202,15 @@ def test_portal_console_script_lists_the_commands():
     ).stdout
     for command in ("users", "roster", "demo", "election", "translations", "db"):
         assert command in out
+
+
+def test_staff_home_shows_the_desks_of_each_role(client, login_as, make_compound):
+    compound = make_compound()
+    login_as("committee", compound)
+    text = text_of(client.get("/staff?lang=en"))
+    assert "Minutes desk" in text and "Notices desk" in text and "Proposals to handle" in text
+    assert "Reports to moderate" not in text and "Overdue proposals" not in text
+    client.post_form("/logout")
+    login_as("street", compound.community.street)
+    text = text_of(client.get("/staff?lang=en"))
+    assert "Overdue proposals" in text and "Minutes desk" not in text
