@@ -77,6 +77,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOGIN_FAILURES_PER_IP": "20 per 15 minutes",
         "REGISTRATIONS_PER_IP": "10 per hour",
         "PAGE_SIZE": 20,
+        # Residents' questions on fee statements unanswered after this many days are overdue.
+        "FEE_QUESTION_OVERDUE_DAYS": int(os.environ.get("FEE_QUESTION_OVERDUE_DAYS", "7")),
         # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
         "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0") or 0),
         "TESTING": env == "testing",

@@ -310,6 +310,22 @@ def seed(log: list[str]) -> dict:
             if status == "verified":
                 accounts.verify_claim(secretary, claim)
                 log.append(f"claim of {phone} verified")
+    # a year of published fee statements, the contract and its commitments
+    from portal.transparency import demo_seed as fee_demo
+    from portal.voting.service import local_today
+
+    rng = random.Random(f"{SEED}-fees")
+    for plan in COMPOUNDS[:2]:
+        added = fee_demo.seed_compound(
+            compounds[plan.code],
+            users["13900000004"],
+            secretary,
+            users["13900000006"],
+            local_today(),
+            rng,
+        )
+        if added:
+            log.append(f"{added} fee statements for {plan.code}")
     return {"street": street, "compounds": compounds, "users": users}
 
 

@@ -5,6 +5,18 @@ from flask_babel import lazy_gettext as _l
 # (endpoint, title, description, roles that see it)
 DESKS = [
     (
+        "transparency.desk",
+        _l("Fee accounts"),
+        _l("Draft, import, review and publish the fee statements; corrections as revisions."),
+        {"company", "secretary", "street", "admin"},
+    ),
+    (
+        "transparency.questions_desk",
+        _l("Residents' questions"),
+        _l("Answer residents' public questions on the fee statements."),
+        {"company"},
+    ),
+    (
         "notices.desk",
         _l("Notices desk"),
         _l("Post notices for your places; manage scheduled, current, archived and withdrawn ones."),
