@@ -40,13 +40,13 @@ def create_app(config: dict | None = None) -> Flask:
     init_security(app)
 
     from portal.accounts import bp as accounts_bp
-    from portal.places import bp as places_bp
-
     from portal.minutes import bp as minutes_bp
     from portal.notices import bp as notices_bp
+    from portal.places import bp as places_bp
     from portal.proposals import bp as proposals_bp
     from portal.ratings import bp as ratings_bp
     from portal.transparency import bp as transparency_bp
+    from portal.uploads import bp as uploads_bp
     from portal.volunteers import bp as volunteers_bp
     from portal.voting import bp as voting_bp
 
@@ -60,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
         volunteers_bp,
         transparency_bp,
         ratings_bp,
+        uploads_bp,
     ):
         app.register_blueprint(blueprint)
 
