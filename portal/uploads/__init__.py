@@ -1,4 +1,4 @@
-"""Safe storage and serving of uploaded documents (PDF, JPEG, PNG); attachments at ``/files/<id>``."""
+"""Safe storage and serving of uploaded documents (PDF, JPEG, PNG) at ``/files/<id>``."""
 
 from flask import Blueprint
 
