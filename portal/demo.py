@@ -365,6 +365,9 @@ def demo_command() -> None:
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         try:
             objects = seed(log)
+            from portal.ratings import demo as ratings_demo
+
+            ratings_demo.seed(log)
         except DomainError as exc:
             db.session.rollback()
             raise click.ClickException(exc.message) from exc

@@ -5,6 +5,12 @@ from flask_babel import lazy_gettext as _l
 # (endpoint, title, description, roles that see it)
 DESKS = [
     (
+        "ratings.desk",
+        _l("Inspections and ratings"),
+        _l("Inspections, findings and re-inspections, satisfaction surveys, rating periods."),
+        {"inspector", "company", "committee", "secretary", "street", "admin"},
+    ),
+    (
         "transparency.desk",
         _l("Fee accounts"),
         _l("Draft, import, review and publish the fee statements; corrections as revisions."),

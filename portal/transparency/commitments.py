@@ -5,9 +5,8 @@ contracts are itemised at signing, ``itemise`` seeds one item per line of the co
 commitments text. Until the voting domain's signing is used, ``record_contract`` lets the
 secretary record a compound's current contract directly (a ``Contract`` without an election).
 
-Evidence: a commitment page shows the inspection findings in its category. They come from the
-ratings domain through ``evidence_for`` (the hook below), which returns nothing until that
-domain provides its findings.
+Evidence: a commitment page shows the inspection findings in its category during the contract;
+they come from the ratings domain through ``evidence_for``.
 """
 
 from __future__ import annotations
@@ -263,10 +262,31 @@ class Evidence:
 
 def evidence_for(commitment: Commitment) -> list[Evidence]:
     """The inspection findings in the commitment's category for its compound during its
-    contract, newest first.
+    contract, newest first (from the ratings domain; phone numbers masked)."""
+    from zoneinfo import ZoneInfo
 
-    HOOK: to be wired to the ratings domain, e.g.
-    ``portal.ratings.service.findings_for_category(compound, category, since, until)``.
-    Until then there are no findings, and the page says so.
-    """
-    return []
+    from flask import url_for
+
+    from portal.ratings import service as ratings
+    from portal.ratings.labels import FINDING_STATUS_LABELS, LEVEL_LABELS
+
+    compound = db.session.get(Compound, commitment.compound_id)
+    contract = db.session.get(Contract, commitment.contract_id)
+    shanghai = ZoneInfo("Asia/Shanghai")
+    evidence = []
+    for finding in ratings.findings_for_category(compound, commitment.category):
+        found_on = finding.created_at.astimezone(shanghai).date()
+        if contract is not None and not (contract.starts_on <= found_on <= contract.ends_on):
+            continue
+        level = finding.inspection.level
+        evidence.append(
+            Evidence(
+                found_on=found_on,
+                level=str(LEVEL_LABELS.get(level, level)),
+                description=ratings.redact_phones(finding.description),
+                outcome=str(FINDING_STATUS_LABELS.get(finding.status, finding.status)),
+                deadline=finding.deadline,
+                url=url_for("ratings.inspection", inspection_id=finding.inspection_id),
+            )
+        )
+    return evidence
