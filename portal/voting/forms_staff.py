@@ -151,6 +151,7 @@ class CandidateForm(FlaskForm):
     commitments = TextAreaField(
         _l("Service commitments"), validators=[Optional(), Length(max=5000)], filters=_strip
     )
+    document = FileField(_l("Bid document (PDF, JPEG or PNG; optional)"))
 
 
 class ResolveForm(FlaskForm):

@@ -80,6 +80,8 @@ class Option(db.Model):
     fee_per_m2: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
     service_level: Mapped[str | None] = mapped_column(String(8), nullable=True)
     commitments: Mapped[str] = mapped_column(Text, default="")
+    # The bid document (an uploads key: PDF, JPEG or PNG), public once the election is announced.
+    document: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     election: Mapped[Election] = relationship(back_populates="options")
     company = relationship("Company")

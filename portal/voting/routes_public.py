@@ -599,3 +599,26 @@ def ballots_csv(election_id: int):
             )
         )
     return _csv(service.ballots_csv(e), f"election-{e.id}-ballots.csv")
+
+
+@bp.get("/elections/<int:election_id>/bids/<int:option_id>")
+def bid_document(election_id: int, option_id: int):
+    """A candidate's bid document: public once announced; drafts only to those who run them."""
+    from flask import send_file
+
+    from portal.uploads import service as uploads
+
+    election = service.get_election(election_id)
+    if not service.visible_to(current_user, election):
+        abort(404)
+    option = next((o for o in election.options if o.id == option_id), None)
+    if option is None or not option.document:
+        abort(404)
+    path, mimetype = uploads.open_path(option.document)
+    return send_file(
+        path,
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=f"bid-{election.id}-{option.key}{path.suffix}",
+        max_age=0,
+    )

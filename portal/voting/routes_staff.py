@@ -405,6 +405,11 @@ def staff_add_candidate(election_id: int):
         valid = False
     if not valid:
         return _election_page(election, status=422, candidate_form=form)
+    try:
+        document = _upload(form.document.data, "bids")
+    except ValidationFailed as e:
+        form.document.errors.append(e.message)
+        return _election_page(election, status=422, candidate_form=form)
     option = service.add_candidate(
         _actor(),
         election,
@@ -414,6 +419,7 @@ def staff_add_candidate(election_id: int):
         fee_per_m2=form.fee_per_m2.data,
         service_level=form.service_level.data or None,
         commitments=form.commitments.data or "",
+        document=document,
     )
     db.session.commit()
     flash(_("Candidate %(key)s added: %(label)s.", key=option.key, label=option.label), "success")

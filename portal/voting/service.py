@@ -202,6 +202,7 @@ def add_candidate(
     fee_per_m2: Decimal | None,
     service_level: str | None,
     commitments: str,
+    document: str | None = None,
 ) -> Option:
     _require_runner(actor, election)
     _step(election, "edit", now)
@@ -216,6 +217,7 @@ def add_candidate(
         fee_per_m2=fee_per_m2,
         service_level=service_level,
         commitments=(commitments or "").strip(),
+        document=document,
     )
     election.options.append(option)
     db.session.flush()

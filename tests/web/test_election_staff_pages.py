@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.models_base import utcnow
 from portal.places.models import Company
 from portal.voting import ledger, service
-from portal.voting.models import Ballot, Contract, Election, RollVersion
+from portal.voting.models import Ballot, Contract, Election, Option, RollVersion
 from tests.conftest import text_of
 
 D = timedelta(days=1)
@@ -228,6 +228,41 @@ def test_add_candidate_shows_it_with_its_bid(client, world):
     )
     assert resp.status_code == 422
     assert "at most two decimals" in text_of(resp)
+
+
+def test_candidate_bid_document_is_public_once_announced(app, client, world):
+    import io
+
+    e = _draft(world, candidates=0)
+    _as(client, world["secretary"])
+    company = world["companies"][0]
+    pdf = b"%PDF-1.4\n% bid of the company\n%%EOF\n"
+    fake = b"<html><script>alert(1)</script></html>"
+    refused = client.post_form(
+        f"/staff/elections/{e.id}/candidates?lang=en",
+        {"company": str(company.id), "document": (io.BytesIO(fake), "bid.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422 and "Only PDF, JPEG and PNG" in text_of(refused)
+    resp = client.post_form(
+        f"/staff/elections/{e.id}/candidates?lang=en",
+        {"company": str(company.id), "document": (io.BytesIO(pdf), "bid.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 302
+    fresh()
+    option = db.session.scalar(select(Option).where(Option.election_id == e.id))
+    assert option.document
+    url = f"/elections/{e.id}/bids/{option.id}"
+    visitor = app.test_client()
+    assert visitor.get(url).status_code == 404  # a draft is not public
+    service.announce(world["secretary"], service.get_election(e.id), utcnow())
+    db.session.commit()
+    page = visitor.get(f"/elections/{e.id}?lang=en")
+    assert "Download the bid document" in text_of(page)
+    got = visitor.get(url)
+    assert got.status_code == 200 and got.data == pdf
+    assert got.mimetype == "application/pdf" and "attachment" in got.headers["Content-Disposition"]
 
 
 def test_announce_with_too_short_notice_stays_a_draft(client, world):
