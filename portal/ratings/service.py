@@ -40,6 +40,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from portal import audit, security
 from portal.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from portal.extensions import db
+from portal.locking import lock_row, with_retry  # noqa: F401  (with_retry: routes)
 from portal.places.models import Building, Community, Company, Compound, Street, Unit
 from portal.ratings import scoring
 from portal.ratings.labels import (
@@ -1053,25 +1054,6 @@ def respond(
         raise Conflict(_("Your household has already answered this survey. Thank you.")) from exc
 
 
-def with_retry(fn, *args, attempts: int = 6, **kwargs):
-    """Run ``fn`` and commit; retry while SQLite reports the database busy (writers queue)."""
-    import time as _time
-
-    from sqlalchemy.exc import OperationalError
-
-    for attempt in range(attempts):
-        try:
-            result = fn(*args, **kwargs)
-            db.session.commit()
-            return result
-        except OperationalError as exc:
-            db.session.rollback()
-            if "locked" not in str(exc).lower() or attempt == attempts - 1:
-                raise
-            _time.sleep(0.05 * (attempt + 1))
-    raise RuntimeError("unreachable")
-
-
 @dataclass
 class AreaResult:
     area: str
@@ -1414,22 +1396,7 @@ def _rating_row(
 
 
 def _lock_period(period_id: int) -> RatingPeriod:
-    db.session.execute(
-        update(RatingPeriod)
-        .where(RatingPeriod.id == period_id)
-        .values(year=RatingPeriod.year)
-        .execution_options(synchronize_session=False)
-    )
-    period = db.session.scalar(
-        select(RatingPeriod)
-        .where(RatingPeriod.id == period_id)
-        .options(joinedload(RatingPeriod.street))
-        .with_for_update(of=RatingPeriod)
-        .execution_options(populate_existing=True)
-    )
-    if period is None:
-        raise NotFound()
-    return period
+    return lock_row(RatingPeriod, period_id, RatingPeriod.year, (joinedload(RatingPeriod.street),))
 
 
 def publish_period(actor, period_id: int, now: datetime) -> list[Rating]:

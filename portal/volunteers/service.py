@@ -16,7 +16,6 @@ counters, the waiting-list order and the capacity hold under simultaneous reques
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -26,7 +25,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal import audit, security
@@ -39,6 +38,7 @@ from portal.errors import (
     ValidationFailed,
 )
 from portal.extensions import db
+from portal.locking import lock_row, with_retry  # noqa: F401  (with_retry: routes)
 from portal.places.models import Building, Community, Compound, Unit
 from portal.validators import normalise_mobile
 from portal.volunteers import rules
@@ -77,28 +77,6 @@ def _refused(r: rules.Refused) -> DomainError:
     if r.code == "not_signed_up":
         return Conflict(message)
     return InvalidTransition(message)
-
-
-def with_retry(fn, *args, attempts: int = 8, **kwargs):
-    """Run ``fn`` and commit; retry when SQLite reports the database busy (writers queue).
-    A refusal rolls back, so a refused move leaves nothing behind (not even a held lock)."""
-    for attempt in range(attempts):
-        try:
-            result = fn(*args, **kwargs)
-            db.session.commit()
-            return result
-        except OperationalError as exc:
-            db.session.rollback()
-            if "locked" not in str(exc).lower() or attempt == attempts - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-        except DomainError:
-            db.session.rollback()
-            raise
-    raise RuntimeError("unreachable")
-
-
-# ---- permissions ---------------------------------------------------------------------------
 
 
 def can_administer(user, community_id: int) -> bool:
@@ -676,27 +654,8 @@ def create_activity(actor, team: Team, now: datetime, **data) -> Activity:
 
 
 def _lock(activity_id: int) -> Activity:
-    """The activity row, locked for the rest of this transaction.
-
-    A no-op UPDATE takes the lock on every backend: a row lock on PostgreSQL, the database
-    write lock on SQLite (where SELECT … FOR UPDATE does nothing); concurrent writers wait.
-    """
-    db.session.execute(
-        update(Activity)
-        .where(Activity.id == activity_id)
-        .values(last_seq=Activity.last_seq)
-        .execution_options(synchronize_session=False)
-    )
-    activity = db.session.scalar(
-        select(Activity)
-        .where(Activity.id == activity_id)
-        .options(joinedload(Activity.team))
-        .with_for_update(of=Activity)
-        .execution_options(populate_existing=True)
-    )
-    if activity is None:
-        raise NotFound()
-    return activity
+    """The activity row, locked for this transaction (serialises sign-ups and promotions)."""
+    return lock_row(Activity, activity_id, Activity.last_seq, (joinedload(Activity.team),))
 
 
 def _promote(activity: Activity, now: datetime) -> list[Signup]:

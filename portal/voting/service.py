@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,13 +18,14 @@ from fractions import Fraction
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import audit, security
 from portal.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from portal.extensions import db
+from portal.locking import lock_row, with_retry  # noqa: F401  (with_retry: routes)
 from portal.models_base import utcnow
 from portal.places.models import Building, Company, Compound, Unit
 from portal.voting import ledger, rollfile, tally, workflow
@@ -592,30 +592,6 @@ def _append_ledger(election: Election, ballot: Ballot) -> None:
     election.ballot_count = seq
 
 
-def _lock(election_id: int) -> Election:
-    """The election row, locked for the rest of this transaction (serialises the ledger).
-
-    A no-op UPDATE takes the lock on every backend: a row lock on PostgreSQL, the database
-    write lock on SQLite (where SELECT … FOR UPDATE does nothing); concurrent writers wait.
-    """
-    db.session.execute(
-        update(Election)
-        .where(Election.id == election_id)
-        .values(ballot_count=Election.ballot_count)
-        .execution_options(synchronize_session=False)
-    )
-    election = db.session.scalar(
-        select(Election)
-        .where(Election.id == election_id)
-        .options(selectinload(Election.options), joinedload(Election.compound))
-        .with_for_update(of=Election)
-        .execution_options(populate_existing=True)
-    )
-    if election is None:
-        raise NotFound()
-    return election
-
-
 def _new_receipt() -> str:
     return ledger.new_receipt()
 
@@ -626,21 +602,6 @@ def _already(election: Election, voter_key: str) -> AlreadyVoted:
     return AlreadyVoted(
         _("This owner has already voted. Receipt: %(receipt)s", receipt=receipt), receipt
     )
-
-
-def with_retry(fn, *args, attempts: int = 6, **kwargs):
-    """Run ``fn`` and commit; retry when SQLite reports the database busy (writers queue)."""
-    for attempt in range(attempts):
-        try:
-            result = fn(*args, **kwargs)
-            db.session.commit()
-            return result
-        except OperationalError as exc:
-            db.session.rollback()
-            if "locked" not in str(exc).lower() or attempt == attempts - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-    raise RuntimeError("unreachable")
 
 
 def _insert_ballot(election: Election, entry: RollEntry, choice: str, **fields) -> Ballot:
@@ -664,6 +625,16 @@ def _insert_ballot(election: Election, entry: RollEntry, choice: str, **fields) 
         db.session.rollback()
         raise _already(get_election(election_id), voter_key) from exc
     return ballot
+
+
+def _lock(election_id: int) -> Election:
+    """The election row, locked for this transaction (serialises the ledger)."""
+    return lock_row(
+        Election,
+        election_id,
+        Election.ballot_count,
+        (selectinload(Election.options), joinedload(Election.compound)),
+    )
 
 
 def cast_online(user, election_id: int, choice: str, now: datetime) -> Ballot:
