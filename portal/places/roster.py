@@ -224,29 +224,48 @@ def read_records(data: bytes, filename: str = "") -> Iterator[tuple[int, list[st
 # ---- header -------------------------------------------------------------------------------
 
 
-def _map_header(line: int, cells: list[str]) -> tuple[dict[str, int], list[RowError]]:
-    """field -> column index, and the problems with the header."""
-    columns: dict[str, int] = {}
+def map_header(
+    line: int,
+    cells: list[str],
+    *,
+    columns: dict[str, tuple[str, str]],
+    required: Iterable[str],
+    lookup: dict[str, str],
+    key=None,
+) -> tuple[dict[str, int], list[RowError]]:
+    """field -> column index, and the problems with the header row.
+
+    ``columns``: field -> (Chinese, English) names; ``lookup``: normalised header -> field;
+    ``key``: how a header cell is normalised before the lookup (default: this module's).
+    """
+    key = key or _header_key
+    found: dict[str, int] = {}
     errors: list[RowError] = []
-    expected = ", ".join(f"{zh} / {en}" for zh, en in COLUMNS.values())
+    expected = ", ".join(f"{zh} / {en}" for zh, en in columns.values())
     for index, raw in enumerate(cells):
         text = _clean(raw.lstrip("\ufeff"))
         if not text:
             continue  # Excel leaves empty header cells after the last column
-        name = _HEADER_LOOKUP.get(_header_key(text))
+        name = lookup.get(key(text))
         if name is None:
             errors.append(
                 RowError(line, "header_unknown", {"column": _short(text), "expected": expected})
             )
-        elif name in columns:
+        elif name in found:
             errors.append(RowError(line, "header_duplicate", {"column": _short(text)}))
         else:
-            columns[name] = index
-    for name in REQUIRED_COLUMNS:
-        if name not in columns:
-            zh, en = COLUMNS[name]
+            found[name] = index
+    for name in required:
+        if name not in found:
+            zh, en = columns[name]
             errors.append(RowError(line, "header_missing", {"column": f"{zh} / {en}"}))
-    return columns, errors
+    return found, errors
+
+
+def _map_header(line: int, cells: list[str]) -> tuple[dict[str, int], list[RowError]]:
+    return map_header(
+        line, cells, columns=COLUMNS, required=REQUIRED_COLUMNS, lookup=_HEADER_LOOKUP
+    )
 
 
 # ---- rows ---------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from portal.places.roster import RowError, _FileProblem, read_records
+from portal.places.roster import RowError, _FileProblem, map_header, read_records
 from portal.transparency import feecore
 from portal.transparency.feecore import Billing, Line
 
@@ -166,27 +166,9 @@ class ParsedStatement:
 
 
 def _map_header(line: int, cells: list[str]) -> tuple[dict[str, int], list[RowError]]:
-    columns: dict[str, int] = {}
-    errors: list[RowError] = []
-    expected = ", ".join(f"{zh} / {en}" for zh, en in COLUMNS.values())
-    for index, raw in enumerate(cells):
-        text = _clean(raw.lstrip("\ufeff"))
-        if not text:
-            continue
-        name = _HEADER_LOOKUP.get(_key(text))
-        if name is None:
-            errors.append(
-                RowError(line, "header_unknown", {"column": _short(text), "expected": expected})
-            )
-        elif name in columns:
-            errors.append(RowError(line, "header_duplicate", {"column": _short(text)}))
-        else:
-            columns[name] = index
-    for name in REQUIRED_COLUMNS:
-        if name not in columns:
-            zh, en = COLUMNS[name]
-            errors.append(RowError(line, "header_missing", {"column": f"{zh} / {en}"}))
-    return columns, errors
+    return map_header(
+        line, cells, columns=COLUMNS, required=REQUIRED_COLUMNS, lookup=_HEADER_LOOKUP, key=_key
+    )
 
 
 def _amount(line, values, name, errors, *, allow_negative=False) -> Decimal | None:
