@@ -10,7 +10,7 @@ The last hash is the head, published and updated live. ``verify_chain`` recomput
 from stored (record, hash) pairs and returns the positions where it breaks.
 
 Receipt codes are 10 characters from an alphabet without the look-alikes 0, O, 1, I and L,
-stored bare (``new_receipt``) and shown grouped as ``XXXXX-XXXXX`` (``format_receipt``);
+stored bare (``new_receipt``) and shown grouped as ``ABCDE-23456`` (``format_receipt``);
 ``normalise_receipt`` turns what a resident types back into the bare code.
 """
 
