@@ -29,19 +29,24 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    # First hooks registered: the access log's timer starts before, and its line is written
+    # after, every other hook; the request id exists before any hook can log or fail.
+    from portal.ops.logs import init_logging
+    from portal.security import init_security
+
+    init_logging(app)
+    init_security(app)
+
     _init_db(app)
     _init_i18n(app)
     _init_login(app)
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from portal.security import init_security
-
-    init_security(app)
-
     from portal.accounts import bp as accounts_bp
     from portal.minutes import bp as minutes_bp
     from portal.notices import bp as notices_bp
+    from portal.ops import bp as ops_bp
     from portal.places import bp as places_bp
     from portal.proposals import bp as proposals_bp
     from portal.ratings import bp as ratings_bp
@@ -61,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
         transparency_bp,
         ratings_bp,
         uploads_bp,
+        ops_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -71,6 +77,10 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.cli import register_cli
 
     register_cli(app)
+
+    from portal.pagecache import init_pagecache
+
+    init_pagecache(app)
     return app
 
 
@@ -125,10 +135,14 @@ def _init_login(app: Flask) -> None:
             return None
         return user
 
+    from portal.ops.health import BARE_ENDPOINTS
+
     @app.before_request
     def _prefs():
         from flask_login import current_user
 
+        if request.endpoint in BARE_ENDPOINTS:
+            return  # health checks: no session, no user, no database
         if current_user.is_authenticated:
             g.large_text = bool(current_user.large_text)
         else:

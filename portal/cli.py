@@ -86,6 +86,13 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(election_cli)
     import portal.voting.cli_verify  # noqa: F401
+    from portal.bench.cli import bench_cli
+
+    app.cli.add_command(bench_cli)
+    from portal.ops.cli import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def main() -> None:

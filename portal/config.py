@@ -5,6 +5,12 @@ SECRET_KEY      required in production; otherwise generated once into the instan
 DATABASE_URL    default: SQLite file ``portal.db`` in the instance folder
 REDIS_URL       optional; shared storage for rate-limit counters
 PROXY_HOPS      number of trusted reverse proxies (X-Forwarded-For/-Proto); default 0
+LOG_FORMAT      json | text: one JSON object per line, or readable text; default json in
+                production, text otherwise. Logs go to stderr, one access line per request.
+LOG_LEVEL       level of the portal's own loggers (DEBUG, INFO, WARNING, ERROR); default INFO
+                (WARNING when PORTAL_ENV=testing, which keeps the test suite quiet)
+BACKUP_DIR      where ``flask backup`` writes when no --output is given; default the
+                ``backups`` folder in the instance folder
 """
 
 from __future__ import annotations
@@ -51,6 +57,21 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
 
     redis_url = overrides.get("REDIS_URL", os.environ.get("REDIS_URL"))
 
+    log_format = (
+        overrides.get("LOG_FORMAT")
+        or os.environ.get("LOG_FORMAT")
+        or ("json" if production else "text")
+    ).lower()
+    if log_format not in ("json", "text"):
+        raise ConfigError(f"LOG_FORMAT must be json or text, not {log_format!r}")
+    log_level = (
+        overrides.get("LOG_LEVEL")
+        or os.environ.get("LOG_LEVEL")
+        or ("WARNING" if env == "testing" else "INFO")
+    ).upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {log_level!r}")
+
     config = {
         "PORTAL_ENV": env,
         "SECRET_KEY": secret,
@@ -81,6 +102,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "FEE_QUESTION_OVERDUE_DAYS": int(os.environ.get("FEE_QUESTION_OVERDUE_DAYS", "7")),
         # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
         "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0") or 0),
+        # Logs on stderr: "json" (one object per line, for log shipping) or "text".
+        "LOG_FORMAT": log_format,
+        "LOG_LEVEL": log_level,
+        # Where `flask backup` writes by default.
+        "BACKUP_DIR": os.environ.get("BACKUP_DIR") or str(ipath / "backups"),
         "TESTING": env == "testing",
     }
     config.update(overrides)

@@ -22,6 +22,8 @@ def init_web(app: Flask) -> None:
         mask_phone=mask_phone,
     )
     app.jinja_env.add_extension("jinja2.ext.do")
+    _fast_template_gettext(app)
+    _lazy_form_tokens()
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -38,9 +40,9 @@ def init_web(app: Flask) -> None:
             "sec": security,
         }
 
-    def _error_page(status: int, title: str, message: str):
+    def _error_page(status: int, title: str, message: str, reference: str | None = None):
         return render_template(
-            "errors/error.html", status=status, title=title, message=message
+            "errors/error.html", status=status, title=title, message=message, reference=reference
         ), status
 
     @app.errorhandler(CSRFError)
@@ -103,6 +105,7 @@ def init_web(app: Flask) -> None:
             500,
             _("Something went wrong"),
             _("The portal hit an error. It has been recorded; please try again in a moment."),
+            reference=g.get("request_id"),
         )
 
     @app.teardown_request
@@ -111,3 +114,63 @@ def init_web(app: Flask) -> None:
             from portal.extensions import db
 
             db.session.rollback()
+
+
+def _fast_template_gettext(app: Flask) -> None:
+    """Templates translate through the request's catalog, looked up once per request.
+
+    Flask-Babel's own template callables find the locale and the catalog again for every
+    message (a few context lookups each); a busy page has 100-500 messages. The catalog of the
+    request is the same for all of them, so it is kept on ``g`` (a request that changes the
+    language redirects before rendering anything)."""
+    from flask import has_app_context
+    from flask_babel import get_translations
+
+    def catalog():
+        if not has_app_context():
+            return get_translations()
+        cached = g.get("_catalog")
+        if cached is None:
+            cached = g._catalog = get_translations()
+        return cached
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: catalog().ugettext(s),
+        ngettext=lambda s, p, n: catalog().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: catalog().upgettext(c, s),
+        npgettext=lambda c, s, p, n: catalog().unpgettext(c, s, p, n),
+    )
+
+
+class _LazyToken:
+    """A form's CSRF token, made when the form is rendered rather than when it is built.
+
+    WTForms asks for the token as soon as a form object exists; views build the forms a page
+    might show before knowing which ones it will (a visitor sees none). Made eagerly, the token
+    starts a session and a cookie for every visitor, and no public page could be cached."""
+
+    __slots__ = ("_make", "_value")
+
+    def __init__(self, make):
+        self._make = make
+        self._value = None
+
+    def __str__(self) -> str:
+        if self._value is None:
+            self._value = self._make()
+        return self._value
+
+    def __html__(self) -> str:
+        return str(self)
+
+
+def _lazy_form_tokens() -> None:
+    from flask_wtf import FlaskForm
+    from flask_wtf.csrf import _FlaskFormCSRF
+
+    class LazyFlaskFormCSRF(_FlaskFormCSRF):
+        def generate_csrf_token(self, csrf_token_field):
+            return _LazyToken(lambda: _FlaskFormCSRF.generate_csrf_token(self, csrf_token_field))
+
+    FlaskForm.Meta.csrf_class = LazyFlaskFormCSRF

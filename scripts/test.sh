@@ -86,12 +86,15 @@ run_pytest() {  # run_pytest LABEL [env assignments...] -- [pytest args...]
   esac
 }
 
-# SQLite: each test copies a template database file into its own tmp folder.
-run_pytest SQLite -u TEST_DATABASE_URL -- "$@"
+# SQLite: each test copies a template database file into its own tmp folder, so the tests run
+# in parallel on every core (pytest-xdist; PYTEST_WORKERS=0 runs them in this one process).
+run_pytest SQLite -u TEST_DATABASE_URL -- -n "${PYTEST_WORKERS:-auto}" "$@"
 
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
-  # PostgreSQL: one shared database, truncated per test, so never in parallel.
-  run_pytest "PostgreSQL ($TEST_DATABASE_URL)" "TEST_DATABASE_URL=$TEST_DATABASE_URL" -- "$@"
+  # PostgreSQL: one shared database, truncated per test, so never in parallel. The axe sweep
+  # checks markup only, which does not depend on the database: it ran in the SQLite pass.
+  run_pytest "PostgreSQL ($TEST_DATABASE_URL)" "TEST_DATABASE_URL=$TEST_DATABASE_URL" -- \
+    -m "not markup_sweep" "$@"
 fi
 
 if [ "${#failed[@]}" -gt 0 ]; then

@@ -39,7 +39,7 @@ from portal.accounts.labels import (
     STATUS_LABELS,
 )
 from portal.errors import DomainError, ValidationFailed
-from portal.extensions import db, limiter
+from portal.extensions import csrf, db, limiter
 from portal.htmx import is_htmx, render_page_or_fragment
 from portal.i18n import LANG_COOKIE, normalise_lang
 from portal.places import service as places
@@ -195,10 +195,18 @@ def change_password():
     ), 422
 
 
+# The two display preferences are CSRF-exempt for visitors who are not logged in: for them they
+# only set the visitor's own cookie, and public pages then carry no per-visitor token, so they can
+# be served from the page cache (portal/pagecache.py). A logged-in user's preference is stored on
+# the account, so the token is checked as for every other form.
+
+
 @bp.post("/prefs/language")
+@csrf.exempt
 def set_language():
     lang = normalise_lang(request.form.get("lang")) or "zh_Hans_CN"
     if current_user.is_authenticated:
+        csrf.protect()
         current_user.locale = lang
         db.session.commit()
     resp = redirect(safe_next(request.form.get("next"), url_for("places.home")))
@@ -207,9 +215,11 @@ def set_language():
 
 
 @bp.post("/prefs/large-text")
+@csrf.exempt
 def set_large_text():
     on = request.form.get("large_text") == "1"
     if current_user.is_authenticated:
+        csrf.protect()
         current_user.large_text = on
         db.session.commit()
     resp = redirect(safe_next(request.form.get("next"), url_for("places.home")))

@@ -39,6 +39,9 @@ class Notice(db.Model):
             name="issuer_known",
         ),
         Index("ix_notice_street_publish", "street_id", "publish_at"),
+        # the street-wide and community-wide notices shown beside a compound's own
+        Index("ix_notice_scope_street", "scope_type", "street_id"),
+        Index("ix_notice_scope_community", "scope_type", "community_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     scope_type: Mapped[str] = mapped_column(String(16))

@@ -23,6 +23,7 @@ from portal import audit, security
 from portal.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.notices.paging import Page
 from portal.places.models import Building, Community, Compound, Unit
 from portal.proposals import sla, stats, workflow
 from portal.proposals.labels import STATE_LABELS
@@ -809,8 +810,30 @@ def board(compound: Compound, query: BoardQuery, now: datetime, per_page: int = 
         )
     else:
         order = (Proposal.created_at.desc(), Proposal.id.desc())
-    stmt = stmt.options(joinedload(Proposal.author)).order_by(*order)
-    return db.paginate(stmt, page=query.page, per_page=per_page, error_out=False)
+    # A deferred join: the page's ids first (from the index alone with the default order: page
+    # 500 of a 10,000-proposal board skips 9,980 index entries, not 9,980 rows with their
+    # authors), then those rows. Three statements whatever the page.
+    page = query.page if query.page and query.page > 0 else 1
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    ids = list(
+        db.session.scalars(
+            stmt.with_only_columns(Proposal.id)
+            .order_by(*order)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    rows = (
+        {
+            p.id: p
+            for p in db.session.scalars(
+                select(Proposal).where(Proposal.id.in_(ids)).options(joinedload(Proposal.author))
+            )
+        }
+        if ids
+        else {}
+    )
+    return Page(page=page, per_page=per_page, total=total or 0, items=[rows[i] for i in ids])
 
 
 # ---- staff lists ---------------------------------------------------------------------------

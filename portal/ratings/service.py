@@ -41,6 +41,7 @@ from portal import audit, security
 from portal.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from portal.extensions import db
 from portal.locking import lock_row, with_retry  # noqa: F401  (with_retry: routes)
+from portal.paging import paginate
 from portal.places.models import Building, Community, Company, Compound, Street, Unit
 from portal.ratings import scoring
 from portal.ratings.labels import (
@@ -523,7 +524,7 @@ def inspections_of_compound(compound: Compound, page: int, per_page: int):
         .where(Inspection.compound_id == compound.id)
         .order_by(Inspection.inspected_on.desc(), Inspection.id.desc())
     )
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return paginate(stmt, page, per_page)
 
 
 def _inspections_scope(actor):
@@ -831,7 +832,7 @@ def open_findings_of_compound(compound: Compound, page: int, per_page: int):
         .options(joinedload(Finding.inspection))
         .order_by(Finding.deadline, Finding.id)
     )
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return paginate(stmt, page, per_page)
 
 
 def finding_actions(actor, findings, today: date) -> dict[int, dict[str, bool]]:
@@ -1139,7 +1140,7 @@ def surveys_of_compound(compound: Compound, page: int, per_page: int):
         .where(Survey.compound_id == compound.id)
         .order_by(Survey.closes_at.desc(), Survey.id.desc())
     )
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return paginate(stmt, page, per_page)
 
 
 def surveys_in_scope(actor, page: int, per_page: int):

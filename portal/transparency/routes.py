@@ -71,12 +71,14 @@ def _viewer():
     return current_user._get_current_object() if current_user.is_authenticated else None
 
 
-def statement_context(compound, statement, viewer) -> dict:
-    """Everything a published statement's page shows (constant number of queries)."""
+def statement_context(compound, statement, viewer, revisions=None) -> dict:
+    """Everything a published statement's page shows (constant number of queries).
+    ``revisions``: the period's published revisions when the caller has them already."""
     now = utcnow()
     days = overdue_days()
     period = periods.parse_key(statement.period_key)
-    revisions = service.published_revisions(compound, statement.period_key)
+    if revisions is None:
+        revisions = service.published_revisions(compound, statement.period_key)
     index = next(i for i, r in enumerate(revisions) if r.id == statement.id)
     diff = service.revision_diff(revisions[index - 1], statement) if index > 0 else None
     latest = revisions[-1]
@@ -148,10 +150,10 @@ def statement(code: str, period_key: str):
     compound = places.get_compound(code)
     if periods.parse_key(period_key) is None:
         abort(404)
-    s = service.current_statement(compound, period_key)
-    if s is None:
+    revisions = service.published_revisions(compound, period_key)
+    if not revisions:
         abort(404)
-    ctx = statement_context(compound, s, _viewer())
+    ctx = statement_context(compound, revisions[-1], _viewer(), revisions)
     return render_page_or_fragment(
         "transparency/statement.html", "transparency/_statement_body.html", **ctx
     )
@@ -164,7 +166,7 @@ def statement_revision(code: str, period_key: str, revision: int):
     s = next((r for r in revisions if r.revision == revision), None)
     if s is None:
         abort(404)
-    ctx = statement_context(compound, s, _viewer())
+    ctx = statement_context(compound, s, _viewer(), revisions)
     return render_page_or_fragment(
         "transparency/statement.html", "transparency/_statement_body.html", **ctx
     )
@@ -283,11 +285,13 @@ def answer(question_id: int):
             db.session.commit()
             if not is_htmx():
                 flash(_("Your answer is published."), "success")
+                from portal.accounts.routes import safe_next
+
                 return redirect(
-                    request.form.get("next")
-                    if (request.form.get("next") or "").startswith("/")
-                    and not request.form.get("next", "").startswith("//")
-                    else url_for("transparency.line", line_id=question.line_id)
+                    safe_next(
+                        request.form.get("next"),
+                        url_for("transparency.line", line_id=question.line_id),
+                    )
                 )
             return render_template(
                 "transparency/_question.html",

@@ -27,6 +27,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from portal import audit, security
 from portal.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from portal.extensions import db
+from portal.paging import paginate
 from portal.places.models import Building, Community, Company, Compound, Unit
 from portal.places.roster import RowError, building_sort_key
 from portal.transparency import feecore, periods
@@ -624,17 +625,22 @@ def published_periods(compound: Compound) -> list[Period]:
 
 
 def current_statement(compound: Compound, period_key: str) -> FeeStatement | None:
-    """The current (latest published) revision of a period, with its lines and buildings."""
-    return db.session.scalar(
-        select(FeeStatement)
-        .where(
-            FeeStatement.compound_id == compound.id,
-            FeeStatement.period_key == period_key,
-            FeeStatement.status == "published",
+    """The current (latest published) revision of a period, with its lines (joined: one query
+    fewer on the busy fees tab) and buildings."""
+    return (
+        db.session.scalars(
+            select(FeeStatement)
+            .where(
+                FeeStatement.compound_id == compound.id,
+                FeeStatement.period_key == period_key,
+                FeeStatement.status == "published",
+            )
+            .options(joinedload(FeeStatement.lines), selectinload(FeeStatement.buildings))
+            .order_by(FeeStatement.revision.desc())
+            .limit(1)
         )
-        .options(selectinload(FeeStatement.lines), selectinload(FeeStatement.buildings))
-        .order_by(FeeStatement.revision.desc())
-        .limit(1)
+        .unique()
+        .first()
     )
 
 
@@ -863,7 +869,7 @@ def period_questions(
         .order_by(FeeQuestion.created_at.desc(), FeeQuestion.id.desc())
     )
     stmt = _question_filter(stmt, status, now, days)
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return paginate(stmt, page, per_page)
 
 
 def line_questions(

@@ -11,7 +11,7 @@ from portal.models_base import utcnow
 from portal.uploads import bp, service
 
 # A downloaded file is a document, not a page: nothing in it may run or load anything.
-FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'none'; sandbox"
+FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'none'; frame-ancestors 'none'; sandbox"
 
 
 def _send(attachment_id: int, thumb: bool):

@@ -15,12 +15,13 @@ from decimal import Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, false, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from portal import security
 from portal.accounts.models import User
 from portal.extensions import db
+from portal.paging import paginate
 from portal.places.models import Community, Compound, Street
 from portal.voting import labels, tally, workflow
 from portal.voting.models import Ballot, Contract, Election, Objection, RollEntry
@@ -528,47 +529,38 @@ class LiveTurnout:
 
 
 def live_turnouts(election_ids) -> dict[int, LiveTurnout]:
-    """Participation (never choices) of several elections in two grouped queries: the owners
-    and area on each roll, and the owners and area of the counted ballots."""
+    """Participation (never choices) of several elections in one grouped query: the owners and
+    area on each roll, and of them the owners and area with a counted ballot (one ballot per
+    voter key at most, so the outer join repeats no roll row)."""
     ids = list(election_ids)
     if not ids:
         return {}
     cent = Decimal("0.01")
-    electorate = {
-        eid: (owners, Decimal(area or 0).quantize(cent))
-        for eid, owners, area in db.session.execute(
-            select(
-                RollEntry.election_id,
-                func.count(func.distinct(RollEntry.voter_key)),
-                func.sum(RollEntry.area_m2),
-            )
-            .where(RollEntry.election_id.in_(ids), RollEntry.excluded.is_(False))
-            .group_by(RollEntry.election_id)
+    voted_key = case((Ballot.id.is_not(None), RollEntry.voter_key))
+    voted_area = case((Ballot.id.is_not(None), RollEntry.area_m2))
+    electorate, voted = {}, {}
+    for eid, owners, area, v_owners, v_area in db.session.execute(
+        select(
+            RollEntry.election_id,
+            func.count(func.distinct(RollEntry.voter_key)),
+            func.sum(RollEntry.area_m2),
+            func.count(func.distinct(voted_key)),
+            func.sum(voted_area),
         )
-    }
-    voted = {
-        eid: (owners, Decimal(area or 0).quantize(cent))
-        for eid, owners, area in db.session.execute(
-            select(
-                RollEntry.election_id,
-                func.count(func.distinct(RollEntry.voter_key)),
-                func.sum(RollEntry.area_m2),
-            )
-            .join(
-                Ballot,
-                and_(
-                    Ballot.election_id == RollEntry.election_id,
-                    Ballot.voter_key == RollEntry.voter_key,
-                ),
-            )
-            .where(
-                RollEntry.election_id.in_(ids),
-                RollEntry.excluded.is_(False),
+        .outerjoin(
+            Ballot,
+            and_(
+                Ballot.election_id == RollEntry.election_id,
+                Ballot.voter_key == RollEntry.voter_key,
                 Ballot.state == "counted",
-            )
-            .group_by(RollEntry.election_id)
+            ),
         )
-    }
+        .where(RollEntry.election_id.in_(ids), RollEntry.excluded.is_(False))
+        .group_by(RollEntry.election_id)
+    ):
+        electorate[eid] = (owners, Decimal(area or 0).quantize(cent))
+        if v_owners:
+            voted[eid] = (v_owners, Decimal(v_area or 0).quantize(cent))
     zero = (0, Decimal("0.00"))
     return {
         eid: LiveTurnout(
@@ -667,7 +659,7 @@ def street_page(
         )
         late_certified = _late_certified_compounds(street, now, cal)
         stmt = stmt.where(or_(Compound.id.in_(overdue), Compound.id.in_(late_certified)))
-    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    pagination = paginate(stmt, page, per_page)
     compounds = pagination.items
     ids = [c.id for c in compounds]
 
@@ -677,9 +669,9 @@ def street_page(
         for e in db.session.scalars(
             select(Election)
             .where(Election.compound_id.in_(ids), Election.status != "draft")
-            .options(selectinload(Election.options))
+            .options(joinedload(Election.options))
             .order_by(Election.created_at.desc(), Election.id.desc())
-        ):
+        ).unique():
             elections[e.compound_id].append(e)
     live_ids = [e.id for es in elections.values() for e in es if e.status in UNDER_WAY]
     turnouts = live_turnouts(live_ids)

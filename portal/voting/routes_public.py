@@ -273,7 +273,7 @@ def _result_context(election: Election, now: datetime) -> dict:
         verdict.result_from_json(recorded) if recorded is not None else service.result_of(election)
     )
     names = _names(election)
-    check = service.verify(election)
+    check = service.verify_cached(election)
     return {
         "result": result,
         "verdict": verdict.verdict(result, election.matter, names),
@@ -529,7 +529,8 @@ def vote_confirm(election_id: int):
         ballot_form.choice.errors = [err.message]
         return _ballot_page(e, ballot_form, 422)
     flash(_("Your vote has been counted. Keep your receipt code."), "success")
-    return redirect(url_for("voting.receipt", election_id=e.id))
+    # election_id, not e.id: the commit expired ``e``, and reading it would load it again
+    return redirect(url_for("voting.receipt", election_id=election_id))
 
 
 @bp.get("/elections/<int:election_id>/receipt")

@@ -433,6 +433,19 @@ def roll_versions(election: Election) -> list[RollVersion]:
 
 
 def roll_entries(election: Election) -> list[RollEntry]:
+    """The frozen roll, in building and unit order. Read once per GET request: the result page
+    shows the turnout and verifies the tally from the same roll."""
+    from flask import g, has_request_context, request
+
+    if has_request_context() and request.method == "GET":
+        memo = g.setdefault("_roll_entries", {})
+        if election.id not in memo:
+            memo[election.id] = _roll_entries(election)
+        return memo[election.id]
+    return _roll_entries(election)
+
+
+def _roll_entries(election: Election) -> list[RollEntry]:
     return list(
         db.session.scalars(
             select(RollEntry)
@@ -764,13 +777,15 @@ def counted_ballots(election: Election) -> list[Ballot]:
     )
 
 
-def compute_tally(election: Election) -> tally.TallyResult:
+def compute_tally(election: Election, counted: list[Ballot] | None = None) -> tally.TallyResult:
+    """The tally from the database; ``counted``: the counted ballots in ledger order, when the
+    caller has loaded them already."""
     records = _roll_records(roll_entries(election))
     ballots = [
         tally.BallotRecord(
             line=None, voter_key=b.voter_key, choice=b.choice, channel=b.channel, receipt=b.receipt
         )
-        for b in counted_ballots(election)
+        for b in (counted if counted is not None else counted_ballots(election))
     ]
     return tally.tally(records, ballots, election.rule, [o.key for o in election.options])
 
@@ -800,18 +815,16 @@ def turnout(election: Election) -> Turnout:
     """Participation only (never the choices): overall, against the quorum, and per building."""
     entries = [e for e in roll_entries(election) if not e.excluded]
     records = _roll_records(entries)
-    voted = set(
-        db.session.scalars(
-            select(Ballot.voter_key).where(
-                Ballot.election_id == election.id, Ballot.state == "counted"
-            )
+    voted, pending = set(), 0
+    for key, state in db.session.execute(
+        select(Ballot.voter_key, Ballot.state).where(
+            Ballot.election_id == election.id, Ballot.state.in_(("counted", "pending"))
         )
-    )
-    pending = db.session.scalar(
-        select(func.count(Ballot.id)).where(
-            Ballot.election_id == election.id, Ballot.state == "pending"
-        )
-    )
+    ):
+        if state == "counted":
+            voted.add(key)
+        else:
+            pending += 1
     electorate = tally.electorate_of(records)
     participation = tally.participation_of(records, voted)
     shortfall = tally.quorum_shortfall(election.rule, electorate, participation)
@@ -952,6 +965,41 @@ class Verification:
         )
 
 
+_VERIFIED: dict[tuple, tuple[float, Verification]] = {}
+VERIFY_CACHE_SECONDS = 120
+
+
+def verify_cached(election: Election) -> Verification:
+    """``verify`` for the result page: the answer is kept per process for a few minutes while
+    nothing was written to the database (the page cache's generation counter, bumped by every
+    committed write) and the ledger head, the ballot count and the recorded result stay the same:
+    a full recount on every view grows with the ballots. A change made behind the portal's back
+    (straight in SQL) shows within ``VERIFY_CACHE_SECONDS``; ``flask election verify`` always
+    recomputes."""
+    import json
+    import time
+
+    from flask import current_app
+
+    pagecache = current_app.extensions.get("pagecache")
+    key = (
+        pagecache.generation.read() if pagecache is not None else None,
+        election.id,
+        election.ledger_head,
+        election.ballot_count,
+        json.dumps(election.result, sort_keys=True, default=str),
+    )
+    now = time.monotonic()
+    hit = _VERIFIED.get(key)
+    if hit is not None and now - hit[0] < VERIFY_CACHE_SECONDS:
+        return hit[1]
+    check = verify(election)
+    if len(_VERIFIED) > 256:
+        _VERIFIED.clear()
+    _VERIFIED[key] = (now, check)
+    return check
+
+
 def verify(election: Election) -> Verification:
     """Recompute the ledger chain and the tally from the database."""
     entries = list(
@@ -983,7 +1031,8 @@ def verify(election: Election) -> Verification:
     head = entries[-1][0].hash if entries else ledger.GENESIS
     tally_ok = None
     if election.result is not None:
-        tally_ok = compute_tally(election).to_json_dict() == election.result
+        counted = [b for _le, b in entries if b.state == "counted"]  # ledger order
+        tally_ok = compute_tally(election, counted).to_json_dict() == election.result
     return Verification(
         chain_breaks=breaks,
         record_mismatches=mismatches,
@@ -1061,8 +1110,19 @@ def local_today():
 
 
 def current_contract(compound: Compound, today=None) -> Contract | None:
-    """The contract in force on ``today`` (local date), if any."""
+    """The contract in force on ``today`` (local date), if any. Kept for the request: the hub and
+    its tabs ask for it more than once."""
+    from flask import g, has_request_context
+
     today = today or local_today()
+    memo = g.setdefault("_current_contracts", {}) if has_request_context() else {}
+    key = (compound.id, today)
+    if key not in memo:
+        memo[key] = _current_contract(compound, today)
+    return memo[key]
+
+
+def _current_contract(compound: Compound, today) -> Contract | None:
     return db.session.scalar(
         select(Contract)
         .where(

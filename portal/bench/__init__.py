@@ -1,0 +1,1 @@
+"""Benchmark tooling: ``flask bench seed`` builds a whole street or district of data."""
