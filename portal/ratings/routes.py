@@ -33,6 +33,7 @@ from portal import opendata, security
 from portal.errors import DomainError, InvalidTransition, NotFound, PermissionDenied
 from portal.extensions import db
 from portal.htmx import is_htmx, render_page_or_fragment
+from portal.i18n import fmt_datetime
 from portal.models_base import utcnow
 from portal.places import service as places
 from portal.places import tabs
@@ -861,7 +862,16 @@ def new_survey():
             form.closes_date.errors = [*form.closes_date.errors, e.message]
         else:
             db.session.commit()
-            flash(_("The survey has been opened."), "success")
+            if survey.opens_at > now:
+                flash(
+                    _(
+                        "The survey is scheduled: it opens %(date)s.",
+                        date=fmt_datetime(survey.opens_at),
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("The survey has been opened."), "success")
             return redirect(url_for("ratings.survey", survey_id=survey.id))
     return _render(
         "ratings/survey_new.html",

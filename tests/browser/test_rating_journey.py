@@ -181,6 +181,9 @@ def test_a_household_answers_a_survey_and_a_second_member_is_told(
     log_in(secretary, live_server, people.secretary.phone)
     secretary.goto(live_server(f"/ratings/surveys/new?compound={compound.code}"))
     secretary.locator("#title").fill("2026年物业服务满意度测评")
+    # The form's default is today at 08:00 (Beijing): before eight that only schedules the
+    # survey. Midnight today has passed at any hour, so the survey opens on submit.
+    secretary.locator("#opens_time").fill("00:00")
     with secretary.expect_navigation():
         secretary.get_by_role("button", name=tr("Open the survey")).click()
     expect(secretary.get_by_role("heading", level=1)).to_have_text("2026年物业服务满意度测评")

@@ -89,6 +89,37 @@ def test_secretary_opens_a_survey(client, login_as, setup):
     )
 
 
+@pytest.mark.parametrize(
+    ("day", "at", "scheduled"),
+    [(0, "00:00", False), (1, "08:00", True)],
+    ids=["midnight-today-opens-now", "tomorrow-is-scheduled"],
+)
+def test_the_flash_says_whether_the_survey_is_open_or_only_scheduled(
+    client, login_as, setup, day, at, scheduled
+):
+    compound, *_ = setup
+    login_as("secretary", compound.community)
+    client.set_cookie("lang", "en")
+    today = service.local_today(utcnow())
+    resp = client.post_form(
+        f"/ratings/surveys/new?compound={compound.code}",
+        {
+            "title": "季度测评",
+            "areas": ["cleaning"],
+            "opens_date": (today + timedelta(days=day)).isoformat(),
+            "opens_time": at,
+            "closes_date": (today + timedelta(days=10)).isoformat(),
+            "closes_time": "20:00",
+        },
+        follow_redirects=True,
+    )
+    page = text_of(resp)
+    assert ("The survey is scheduled: it opens" in page) is scheduled
+    assert ("The survey has been opened." in page) is not scheduled
+    survey = db.session.scalar(select(Survey))
+    assert service.survey_state(survey, utcnow()) == ("scheduled" if scheduled else "open")
+
+
 def test_survey_needs_areas_and_a_closing_after_opening(client, login_as, setup):
     compound, *_ = setup
     login_as("secretary", compound.community)
