@@ -23,6 +23,25 @@ Correctness rules:
 - Memory is bounded per worker: at most ``PAGE_CACHE_ENTRIES`` entries and
   ``PAGE_CACHE_BYTES`` bytes, least recently used first out.
 
+Pages of signed-in users ("shared views")
+-----------------------------------------
+
+A signed-in resident's compound hub or a street officer's dashboard is the same for everyone who
+stands in the same relation to the place (every plain resident of a compound sees the same
+notices; every officer of a street sees the same dashboard); only the site header (name, staff
+link, logout form) and the CSRF token in ``<body hx-headers>`` are personal. A view decorated with
+``@shared_view(audience)`` is stored with two *holes* in place of those personal parts
+(``base.html`` renders markers when ``g.punch_holes`` is set), keyed like a visitor's page plus
+the *audience*: a tuple the view's ``audience(**view_args)`` computes from the viewer's roles
+(for example ``("can_post", False)``), or ``None`` when the page is personal for this viewer and
+must be rendered afresh. Each request then renders only the two holes for its own user. Rules:
+
+- Not used while the session holds a flashed message (the message is shown by a fresh render).
+- Not stored when the view put a CSRF token into the page body (a form for this user), wrote
+  to the session, set a cookie or answered anything but 200. Errors raised by the view are
+  rendered without holes.
+- The same generation counter and expiry apply.
+
 Settings (environment variables of the same names): ``PAGE_CACHE`` (``1``/``0``; on unless
 ``PORTAL_ENV=testing``), ``PAGE_CACHE_SECONDS``,
 ``PAGE_CACHE_ENTRIES``, ``PAGE_CACHE_BYTES``, ``PAGE_CACHE_FILE`` (the generation counter; default
@@ -33,6 +52,7 @@ the same file).
 from __future__ import annotations
 
 import fcntl
+import functools
 import mmap
 import os
 import struct
@@ -42,7 +62,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Response, current_app, g, render_template, request, session
 from sqlalchemy import event
 
 # Headers of the stored response that are replayed; the rest (security headers, request id,
@@ -236,3 +256,77 @@ def init_pagecache(app: Flask) -> None:
             Entry(g.pagecache_generation, time.monotonic(), 200, headers, resp.get_data()),
         )
         return resp
+
+
+# ---- shared views of signed-in users -----------------------------------------------------------
+
+HOLE_BODY_ATTRS = "<!--portal-hole:body-attrs-->"
+HOLE_SITE_HEADER = "<!--portal-hole:site-header-->"
+
+
+def _signed_in_reader() -> bool:
+    from flask_login import current_user
+
+    return bool(current_user.is_authenticated) and not session.get("_flashes")
+
+
+def _fill_holes(html: str) -> str:
+    """The personal parts of ``base.html`` for the current user, put into a stored page. The
+    markers start with ``<``, which escaped content never contains, so only the template's own
+    markers are replaced."""
+    if HOLE_BODY_ATTRS in html:
+        html = html.replace(HOLE_BODY_ATTRS, render_template("_body_attrs.html"), 1)
+    if HOLE_SITE_HEADER in html:
+        html = html.replace(HOLE_SITE_HEADER, render_template("_site_header.html"), 1)
+    return html
+
+
+def shared_view(audience):
+    """Decorator of a GET view whose page is the same for every signed-in user with the same
+    ``audience(**view_args)`` (see the module's docstring); ``None`` means "personal, do not
+    share". Without the page cache, for visitors (who use the visitor cache) and for
+    non-GET requests, the view runs as usual."""
+
+    def wrap(view):
+        @functools.wraps(view)
+        def inner(*args, **kwargs):
+            cache: PageCache | None = current_app.extensions.get("pagecache")
+            if (
+                cache is None
+                or not current_app.config["PAGE_CACHE"]
+                or request.method != "GET"
+                or not _signed_in_reader()
+            ):
+                return view(*args, **kwargs)
+            group = audience(**kwargs)
+            if group is None:
+                return view(*args, **kwargs)
+            key = ("shared", *_key(), group)
+            entry = cache.get(key)
+            if entry is not None:
+                html = _fill_holes(entry.body.decode())
+                return Response(html, status=entry.status, headers=entry.headers)
+            generation = cache.generation.read()
+            was_modified = session.modified
+            g.punch_holes = True
+            try:
+                resp = current_app.make_response(view(*args, **kwargs))
+            finally:
+                g.punch_holes = False
+            if resp.direct_passthrough or resp.is_streamed:
+                return resp
+            body = resp.get_data()
+            if (
+                resp.status_code == 200
+                and "Set-Cookie" not in resp.headers
+                and "csrf_token" not in g
+                and (was_modified or not session.modified)
+            ):
+                headers = [(h, resp.headers[h]) for h in _KEPT_HEADERS if h in resp.headers]
+                cache.put(key, Entry(generation, time.monotonic(), 200, headers, body))
+            resp.set_data(_fill_holes(body.decode()))
+            return resp
+
+        return inner
+
+    return wrap

@@ -52,7 +52,7 @@ class MinutesListing:
         return url_for("places.compound", code=self.compound.code, tab="minutes", **params)
 
 
-@tabs.register("minutes")
+@tabs.register("minutes", audience=lambda compound, viewer: (service.can_record(viewer, compound),))
 def compound_tab(compound, viewer, args) -> dict:
     q = args.get("q", "").strip()[:50]
     pagination = service.public_list(

@@ -187,7 +187,9 @@ def _list_context(nl: Listing) -> dict:
     }
 
 
-@tabs.register("notices")
+@tabs.register(
+    "notices", audience=lambda compound, viewer: (service.can_post(viewer, "compound", compound),)
+)
 def compound_tab(compound, viewer, args) -> dict:
     nl = listing(
         "compound",

@@ -6,6 +6,7 @@ from flask import abort, current_app, render_template, request
 from flask_login import current_user
 
 from portal.htmx import render_page_or_fragment
+from portal.pagecache import shared_view
 from portal.places import bp, service, tabs
 from portal.places.labels import COMPOUND_KIND_LABELS, HUB_TABS
 
@@ -42,8 +43,16 @@ def compounds():
     )
 
 
+def _hub_audience(code: str, tab: str = "notices") -> tuple | None:
+    """Signed-in viewers who get the same hub tab (see ``tabs.register``)."""
+    if tab not in HUB_TABS:
+        return None
+    return tabs.audience(tab, service.get_compound(code), current_user)
+
+
 @bp.get("/compounds/<code>")
 @bp.get("/compounds/<code>/<tab>")
+@shared_view(_hub_audience)
 def compound(code: str, tab: str = "notices"):
     if tab not in HUB_TABS:
         abort(404)

@@ -11,16 +11,34 @@ from collections.abc import Callable
 
 TabLoader = Callable[..., dict]
 _LOADERS: dict[str, TabLoader] = {}
+_AUDIENCES: dict[str, Callable[..., tuple]] = {}
 
 
-def register(slug: str):
-    """Decorator: ``@register("notices") def load(compound, viewer, args): return {...}``."""
+def register(slug: str, audience: Callable[..., tuple] | None = None):
+    """Decorator: ``@register("notices") def load(compound, viewer, args): return {...}``.
+
+    ``audience(compound, viewer)``, when given, returns a tuple of everything about the viewer
+    that the tab's output depends on (``(may_post,)``): signed-in viewers with the same tuple
+    share one stored page (``portal.pagecache.shared_view``). A tab without it shows something
+    personal (the proposals a viewer supported) and is rendered for each signed-in request.
+    """
 
     def wrap(fn: TabLoader) -> TabLoader:
         _LOADERS[slug] = fn
+        if audience is not None:
+            _AUDIENCES[slug] = audience
         return fn
 
     return wrap
+
+
+def audience(slug: str, compound, viewer) -> tuple | None:
+    """The tab's audience of ``viewer`` (see ``register``), or None when the tab is personal.
+    A tab without a loader shows the same empty state to everyone."""
+    if slug not in _LOADERS:
+        return (slug,)
+    fn = _AUDIENCES.get(slug)
+    return None if fn is None else (slug, *fn(compound, viewer))
 
 
 def load(slug: str, compound, viewer, args) -> dict:

@@ -782,7 +782,14 @@ def scorecard(company_id: int):
     )
 
 
-@tabs.register("ratings")
+def _ratings_audience(compound, viewer) -> tuple:
+    return (
+        tuple(service.levels_for(viewer, compound)) if viewer.is_authenticated else (),
+        service.may_run_surveys(viewer, compound),
+    )
+
+
+@tabs.register("ratings", audience=_ratings_audience)
 def _ratings_tab(compound, viewer, args) -> dict:
     now = utcnow()
     today = service.local_today(now)

@@ -107,7 +107,7 @@ def statement_context(compound, statement, viewer, revisions=None) -> dict:
 # ---- the compound hub's tabs -------------------------------------------------------------
 
 
-@tabs.register("fees")
+@tabs.register("fees", audience=lambda compound, viewer: ())
 def _fees_tab(compound, viewer, args) -> dict:
     available = service.published_periods(compound)
     wanted = periods.parse_key(args.get("period"))
@@ -130,7 +130,12 @@ def _fees_tab(compound, viewer, args) -> dict:
     return ctx
 
 
-@tabs.register("commitments")
+@tabs.register(
+    "commitments",
+    audience=lambda compound, viewer: (
+        commitments.may_manage(viewer if viewer.is_authenticated else None, compound),
+    ),
+)
 def _commitments_tab(compound, viewer, args) -> dict:
     contract = commitments.current_contract(compound)
     viewer = viewer if getattr(viewer, "is_authenticated", False) else None

@@ -38,6 +38,7 @@ from portal.extensions import db
 from portal.htmx import is_htmx, render_page_or_fragment
 from portal.i18n import current_lang
 from portal.models_base import utcnow
+from portal.pagecache import shared_view
 from portal.uploads import service as uploads
 from portal.voting import bp, dashboard, ledger, service, tally, workflow
 from portal.voting.forms_staff import (
@@ -943,8 +944,16 @@ def staff_contract_document(election_id: int):
 # ---- the street dashboard ------------------------------------------------------------------
 
 
+def _street_audience() -> tuple | None:
+    """Officers who oversee the same streets see the same dashboard."""
+    actor = _actor()
+    streets = tuple(s.id for s in dashboard.officer_streets(actor))
+    return (streets, security.is_admin(actor)) if streets else None
+
+
 @bp.get("/staff/street")
 @login_required
+@shared_view(_street_audience)
 def street_dashboard():
     actor = _actor()
     streets = dashboard.officer_streets(actor)

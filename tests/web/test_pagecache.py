@@ -6,7 +6,7 @@ import pytest
 
 from portal.extensions import db
 from portal.pagecache import Generation
-from tests.conftest import text_of
+from tests.conftest import PortalClient, text_of
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_language_text_size_and_fragments_are_separate_entries(app, client, comp
     assert "<html" in client.get(url).get_data(as_text=True)
 
 
-def test_a_logged_in_user_never_gets_or_leaves_a_stored_page(
+def test_a_logged_in_user_never_gets_a_visitors_page_nor_gives_one(
     app, client, compound, login_as, count_queries
 ):
     url = f"/compounds/{compound.code}"
@@ -99,7 +99,11 @@ def test_a_logged_in_user_never_gets_or_leaves_a_stored_page(
     assert "王建国" in text_of(page), "the logged-in header, not the visitor's page"
     assert page.headers["Cache-Control"] == "no-store"
     assert _cache(app).hits == 0
-    assert len(_cache(app)) == 1
+    # her page is a separate, shared entry (tests/web/test_pagecache_shared.py) ...
+    assert len(_cache(app)) == 2
+    # ... and the visitors' page is still the visitors' one
+    visitor = PortalClient(app.test_client())
+    assert "王建国" not in text_of(visitor.get(url))
     assert user.id
 
 
