@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.exc import OperationalError
 
 from portal.errors import DomainError, NotFound
@@ -34,6 +34,23 @@ def lock_row(model, row_id: int, touch, options=()):
     if row is None:
         raise NotFound()
     return row
+
+
+def lock_loaded(obj, touch) -> bool:
+    """Lock the row of ``obj``, already loaded in this session, like ``lock_row``, and read its
+    columns again under the lock; its loaded relationships are kept. False when the row is
+    gone."""
+    model = type(obj)
+    done = db.session.execute(
+        update(model)
+        .where(model.id == obj.id)
+        .values({touch: touch})
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
+        return False
+    db.session.refresh(obj, attribute_names=[c.key for c in inspect(model).column_attrs])
+    return True
 
 
 def with_retry(fn, *args, attempts: int = 8, **kwargs):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, session
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -43,9 +43,12 @@ def init_security(app: Flask) -> None:
 
 
 def _logged_in() -> bool:
-    from flask_login import current_user
-
-    return bool(current_user and current_user.is_authenticated)
+    """Whether the response goes to a signed-in user, without reloading an expired user row
+    (after a commit, ``is_authenticated`` would read ``active`` from the database again)."""
+    user = g.get("_login_user")
+    if user is None:
+        return "_user_id" in session
+    return not user.is_anonymous
 
 
 # ---- roles and scopes -------------------------------------------------------------------

@@ -213,7 +213,7 @@ class HubRow:
     phase: str
 
 
-@tabs.register("elections")
+@tabs.register("elections", audience=lambda compound, viewer: (service.may_run(viewer, compound),))
 def hub_context(compound, viewer, args=None, now: datetime | None = None) -> dict:
     """The compound hub's elections tab (templates/places/_tab_elections.html): the elections
     the viewer may see (drafts only for those who run them), newest first."""
@@ -451,10 +451,9 @@ def _refusal(election: Election, actor, now: datetime):
     phase = service.phase_of(election, now)
     if phase != "open":
         return _refused(election, "not_open", 409, phase=phase)
-    entry = service.voter_entry_for(actor, election)
+    entry, ballot = service.voter_entry_and_ballot(actor, election)
     if entry is None:
         return _refused(election, "not_owner", 403)
-    ballot = service.ballot_of(election, entry.voter_key)
     if ballot is not None:
         return _refused(election, "already", 409, receipt=ledger.format_receipt(ballot.receipt))
     return None
@@ -511,6 +510,9 @@ def vote_confirm(election_id: int):
     form = ConfirmVoteForm()
     if not form.validate_on_submit():
         abort(400)
+    # Translated before the cast: afterwards the commit has expired the user, and choosing the
+    # language would load the user row again.
+    counted = _("Your vote has been counted. Keep your receipt code.")
     try:
         service.with_retry(service.cast_online, actor, e.id, form.choice.data, utcnow())
     except service.AlreadyVoted as err:
@@ -528,7 +530,7 @@ def vote_confirm(election_id: int):
         ballot_form.choice.choices = _vote_choices(e)
         ballot_form.choice.errors = [err.message]
         return _ballot_page(e, ballot_form, 422)
-    flash(_("Your vote has been counted. Keep your receipt code."), "success")
+    flash(counted, "success")
     # election_id, not e.id: the commit expired ``e``, and reading it would load it again
     return redirect(url_for("voting.receipt", election_id=election_id))
 

@@ -21,11 +21,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.util import identity_key
 
 from portal import audit, security
 from portal.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from portal.extensions import db
-from portal.locking import lock_row, with_retry  # noqa: F401  (with_retry: routes)
+from portal.locking import lock_loaded, lock_row, with_retry  # noqa: F401  (with_retry: routes)
 from portal.models_base import utcnow
 from portal.places.models import Building, Company, Compound, Unit
 from portal.voting import ledger, rollfile, tally, workflow
@@ -103,13 +104,18 @@ def _step(election: Election, action: str, now: datetime) -> str:
 
 
 def get_election(election_id: int) -> Election:
-    election = db.session.scalar(
-        select(Election)
-        .where(Election.id == election_id)
-        .options(
-            joinedload(Election.compound).joinedload(Compound.community),
-            selectinload(Election.options).joinedload(Option.company),
+    """The election with its compound, community and options, in one query."""
+    election = (
+        db.session.execute(
+            select(Election)
+            .where(Election.id == election_id)
+            .options(
+                joinedload(Election.compound).joinedload(Compound.community),
+                joinedload(Election.options).joinedload(Option.company),
+            )
         )
+        .unique()
+        .scalar_one_or_none()
     )
     if election is None:
         raise NotFound()
@@ -543,7 +549,7 @@ def resolve_objection(
 # ---- casting ------------------------------------------------------------
 
 
-def _verified_units(user, compound_id: int, relation: str | None = None) -> list[int]:
+def _verified_units_stmt(user, compound_id: int, relation: str | None = None):
     from portal.accounts.models import Membership
 
     stmt = (
@@ -558,25 +564,50 @@ def _verified_units(user, compound_id: int, relation: str | None = None) -> list
     )
     if relation:
         stmt = stmt.where(Membership.relation == relation)
-    return list(db.session.scalars(stmt))
+    return stmt
 
 
-def voter_entry_for(user, election: Election) -> RollEntry | None:
-    """The roll entry through which ``user`` votes: a unit they verifiably own."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    units = _verified_units(user, election.compound_id, relation="owner")
-    if not units:
-        return None
-    return db.session.scalar(
+def _verified_units(user, compound_id: int, relation: str | None = None) -> list[int]:
+    return list(db.session.scalars(_verified_units_stmt(user, compound_id, relation)))
+
+
+def _voter_entry_stmt(user, election: Election):
+    return (
         select(RollEntry)
         .where(
             RollEntry.election_id == election.id,
-            RollEntry.unit_id.in_(units),
+            RollEntry.unit_id.in_(
+                _verified_units_stmt(user, election.compound_id, relation="owner")
+            ),
             RollEntry.excluded.is_(False),
         )
         .order_by(RollEntry.id)
+        .limit(1)
     )
+
+
+def voter_entry_for(user, election: Election) -> RollEntry | None:
+    """The roll entry through which ``user`` votes: a unit they verifiably own (one query)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(_voter_entry_stmt(user, election))
+
+
+def voter_entry_and_ballot(user, election: Election) -> tuple[RollEntry | None, Ballot | None]:
+    """``voter_entry_for`` and the ballot already cast through it, in one query."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None, None
+    entry = _voter_entry_stmt(user, election).subquery()
+    row = db.session.execute(
+        select(RollEntry, Ballot)
+        .join(entry, entry.c.id == RollEntry.id)
+        .outerjoin(
+            Ballot,
+            (Ballot.election_id == RollEntry.election_id)
+            & (Ballot.voter_key == RollEntry.voter_key),
+        )
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 def ballot_of(election: Election, voter_key: str) -> Ballot | None:
@@ -641,7 +672,19 @@ def _insert_ballot(election: Election, entry: RollEntry, choice: str, **fields) 
 
 
 def _lock(election_id: int) -> Election:
-    """The election row, locked for this transaction (serialises the ledger)."""
+    """The election row, locked for this transaction (serialises the ledger).
+
+    When the request has already loaded an announced election with its options and compound
+    (the vote pages do), only the lock is taken and the election's columns are read again: its
+    options and compound never change once it is announced (a draft is read in full)."""
+    loaded = db.session.identity_map.get(identity_key(Election, election_id))
+    if (
+        loaded is not None
+        and {"options", "compound", "status"} <= loaded.__dict__.keys()
+        and loaded.status != "draft"
+        and lock_loaded(loaded, Election.ballot_count)
+    ):
+        return loaded
     return lock_row(
         Election,
         election_id,

@@ -319,7 +319,7 @@ def _build_world(make_street, make_community, make_compound, make_user, make_gra
         a,
         title="2026年物业服务满意度测评",
         areas=["cleaning", "greening", "security", "repairs", "service_desk"],
-        opens_at=now - timedelta(hours=1),
+        opens_at=now,  # an hour earlier is yesterday between 00:00 and 01:00 in Beijing
         closes_at=now + timedelta(days=7),
         now=now,
     )
