@@ -125,14 +125,26 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from portal.accounts.models import User
+        """The session's user and, in the same query, the user's active role grants (which
+        ``portal.security`` would otherwise load for nearly every signed-in page)."""
+        from sqlalchemy import select
+
+        from portal.accounts.models import RoleGrant, User
 
         uid, _, version = user_id.partition(":")
         if not uid.isdigit() or not version.isdigit():
             return None
-        user = db.session.get(User, int(uid))
-        if user is None or user.session_version != int(version) or not user.active:
+        rows = db.session.execute(
+            select(User, RoleGrant)
+            .outerjoin(RoleGrant, (RoleGrant.user_id == User.id) & RoleGrant.revoked_at.is_(None))
+            .where(User.id == int(uid))
+        ).all()
+        if not rows:
             return None
+        user = rows[0][0]
+        if user.session_version != int(version) or not user.active:
+            return None
+        g.setdefault("_grants_cache", {})[user.id] = [grant for _u, grant in rows if grant]
         return user
 
     from portal.ops.health import BARE_ENDPOINTS

@@ -76,6 +76,11 @@ def forget_grants(user) -> None:
     g.setdefault("_grants_cache", {}).pop(getattr(user, "id", None), None)
 
 
+def has_grants(user) -> bool:
+    """Whether ``user`` holds any active role grant (staff of some kind)."""
+    return bool(_grants(user))
+
+
 def is_admin(user) -> bool:
     return any(gr.role == "admin" for gr in _grants(user))
 

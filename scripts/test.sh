@@ -91,10 +91,11 @@ run_pytest() {  # run_pytest LABEL [env assignments...] -- [pytest args...]
 run_pytest SQLite -u TEST_DATABASE_URL -- -n "${PYTEST_WORKERS:-auto}" "$@"
 
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
-  # PostgreSQL: one shared database, truncated per test, so never in parallel. The axe sweep
+  # PostgreSQL: each xdist worker uses its own database next to TEST_DATABASE_URL's (test_gw0,
+  # test_gw1 …, created on first use; see tests/conftest.py), truncated per test. The axe sweep
   # checks markup only, which does not depend on the database: it ran in the SQLite pass.
   run_pytest "PostgreSQL ($TEST_DATABASE_URL)" "TEST_DATABASE_URL=$TEST_DATABASE_URL" -- \
-    -m "not markup_sweep" "$@"
+    -n "${PYTEST_WORKERS:-auto}" -m "not markup_sweep" "$@"
 fi
 
 if [ "${#failed[@]}" -gt 0 ]; then

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from contextlib import contextmanager
 from html import unescape
 
@@ -17,7 +18,39 @@ from sqlalchemy import event, text
 from portal import create_app
 from portal.extensions import db
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+def _worker_database(url: str | None) -> str | None:
+    """Under pytest-xdist each worker gets its own PostgreSQL database (``test_gw0`` …),
+    created next to TEST_DATABASE_URL's on first use, so the workers never truncate each
+    other's tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    from sqlalchemy import create_engine
+
+    base, _, name = url.rpartition("/")
+    target = f"{name}_{worker}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        for attempt in range(10):  # workers creating theirs at the same moment may collide
+            try:
+                with admin.connect() as conn:
+                    known = conn.execute(
+                        text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target}
+                    ).scalar()
+                    if not known:
+                        conn.execute(text(f'CREATE DATABASE "{target}"'))
+                break
+            except Exception:
+                if attempt == 9:
+                    raise
+                time.sleep(0.5 + attempt)
+    finally:
+        admin.dispose()
+    return f"{base}/{target}"
+
+
+PG_URL = _worker_database(os.environ.get("TEST_DATABASE_URL"))
 
 pytest_plugins = ["tests.factories"]
 

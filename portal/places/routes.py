@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, render_template, request
 from flask_login import current_user
 
+from portal import security
 from portal.htmx import render_page_or_fragment
 from portal.pagecache import shared_view
 from portal.places import bp, service, tabs
@@ -44,9 +45,13 @@ def compounds():
 
 
 def _hub_audience(code: str, tab: str = "notices") -> tuple | None:
-    """Signed-in viewers who get the same hub tab (see ``tabs.register``)."""
+    """Signed-in viewers who get the same hub tab (see ``tabs.register``). What a tab shows
+    depends on the viewer's role grants only, so everyone without a grant (most residents) is
+    one audience, found without loading the compound."""
     if tab not in HUB_TABS:
         return None
+    if not security.has_grants(current_user):
+        return (tab, "no role") if tabs.is_shared(tab) else None
     return tabs.audience(tab, service.get_compound(code), current_user)
 
 

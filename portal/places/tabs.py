@@ -32,6 +32,11 @@ def register(slug: str, audience: Callable[..., tuple] | None = None):
     return wrap
 
 
+def is_shared(slug: str) -> bool:
+    """Whether signed-in viewers can share the tab at all (see ``register``)."""
+    return slug not in _LOADERS or slug in _AUDIENCES
+
+
 def audience(slug: str, compound, viewer) -> tuple | None:
     """The tab's audience of ``viewer`` (see ``register``), or None when the tab is personal.
     A tab without a loader shows the same empty state to everyone."""

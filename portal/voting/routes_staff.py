@@ -947,8 +947,10 @@ def staff_contract_document(election_id: int):
 def _street_audience() -> tuple | None:
     """Officers who oversee the same streets see the same dashboard."""
     actor = _actor()
-    streets = tuple(s.id for s in dashboard.officer_streets(actor))
-    return (streets, security.is_admin(actor)) if streets else None
+    if security.is_admin(actor):
+        return ("admin",)  # every street
+    streets = tuple(sorted(security.role_ids(actor, "street")))
+    return (streets,) if streets else None
 
 
 @bp.get("/staff/street")

@@ -179,7 +179,7 @@ def test_a_hit_costs_only_the_viewer_lookups(app, client, world, count_queries):
     with count_queries() as q:
         resp = client.get("/compounds/A")
     assert resp.status_code == 200
-    assert q.count <= 3, q.statements  # the user, the compound, the user's grants
+    assert q.count == 1, q.statements  # the user with her role grants, in one query
 
 
 def test_officers_share_their_street_dashboard_and_only_theirs(
