@@ -549,7 +549,7 @@ def resolve_objection(
 # ---- casting ------------------------------------------------------------
 
 
-def _verified_units_stmt(user, compound_id: int, relation: str | None = None):
+def _verified_units(user, compound_id: int, relation: str | None = None) -> list[int]:
     from portal.accounts.models import Membership
 
     stmt = (
@@ -564,23 +564,25 @@ def _verified_units_stmt(user, compound_id: int, relation: str | None = None):
     )
     if relation:
         stmt = stmt.where(Membership.relation == relation)
-    return stmt
-
-
-def _verified_units(user, compound_id: int, relation: str | None = None) -> list[int]:
-    return list(db.session.scalars(_verified_units_stmt(user, compound_id, relation)))
+    return list(db.session.scalars(stmt))
 
 
 def _voter_entry_stmt(user, election: Election):
+    """The first roll entry of this election for a unit ``user`` verifiably owns. The roll
+    holds only the election's compound, so no join to units and buildings is needed (which
+    keeps PostgreSQL's planning, paid on every ballot page, small)."""
+    from portal.accounts.models import Membership
+
     return (
         select(RollEntry)
-        .where(
-            RollEntry.election_id == election.id,
-            RollEntry.unit_id.in_(
-                _verified_units_stmt(user, election.compound_id, relation="owner")
-            ),
-            RollEntry.excluded.is_(False),
+        .join(
+            Membership,
+            (Membership.unit_id == RollEntry.unit_id)
+            & (Membership.user_id == user.id)
+            & (Membership.status == "verified")
+            & (Membership.relation == "owner"),
         )
+        .where(RollEntry.election_id == election.id, RollEntry.excluded.is_(False))
         .order_by(RollEntry.id)
         .limit(1)
     )
@@ -597,10 +599,9 @@ def voter_entry_and_ballot(user, election: Election) -> tuple[RollEntry | None, 
     """``voter_entry_for`` and the ballot already cast through it, in one query."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None, None
-    entry = _voter_entry_stmt(user, election).subquery()
     row = db.session.execute(
-        select(RollEntry, Ballot)
-        .join(entry, entry.c.id == RollEntry.id)
+        _voter_entry_stmt(user, election)
+        .add_columns(Ballot)
         .outerjoin(
             Ballot,
             (Ballot.election_id == RollEntry.election_id)
