@@ -37,8 +37,8 @@ the *audience*: a tuple the view's ``audience(**view_args)`` computes from the v
 must be rendered afresh. Each request then renders only the two holes for its own user. Rules:
 
 - Not used while the session holds a flashed message (the message is shown by a fresh render).
-- Not stored when the view put a CSRF token into the page body (a form for this user), wrote
-  to the session, set a cookie or answered anything but 200. Errors raised by the view are
+- Not stored when the view put a CSRF token into the page body (a form for this user), showed
+  a message it flashed, wrote to the session, set a cookie or answered anything but 200. Errors raised by the view are
   rendered without holes.
 - The same generation counter and expiry apply.
 
@@ -63,6 +63,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, Response, current_app, g, render_template, request, session
+from flask.globals import request_ctx
 from sqlalchemy import event
 
 # Headers of the stored response that are replayed; the rest (security headers, request id,
@@ -321,6 +322,7 @@ def shared_view(audience):
                 and "Set-Cookie" not in resp.headers
                 and "csrf_token" not in g
                 and (was_modified or not session.modified)
+                and not request_ctx.flashes  # no message shown (and so taken) by this page
             ):
                 headers = [(h, resp.headers[h]) for h in _KEPT_HEADERS if h in resp.headers]
                 cache.put(key, Entry(generation, time.monotonic(), 200, headers, body))

@@ -209,3 +209,25 @@ def test_officers_share_their_street_dashboard_and_only_theirs(
     # a resident is still refused, also after officers filled the cache
     as_user(client.c, world.users["resident"])
     assert client.get("/staff/street").status_code == 403
+
+
+def test_a_page_that_shows_a_message_it_just_flashed_is_not_stored(app, client, world):
+    from flask import flash, render_template_string
+
+    from portal.pagecache import shared_view
+
+    @shared_view(lambda: ("everyone",))
+    def flashing():
+        flash("只给这一次的提示", "info")
+        return render_template_string('{% extends "base.html" %}{% block content %}x{% endblock %}')
+
+    app.add_url_rule("/test-flashing", "test_flashing", flashing)
+    as_user(client.c, world.users["resident"])
+    first = client.get("/test-flashing")
+    assert "只给这一次的提示" in text_of(first)
+    assert HOLE not in first.get_data(as_text=True)
+    as_user(client.c, world.users["committee"])
+    hits = _cache(app).hits
+    second = client.get("/test-flashing")
+    assert _cache(app).hits == hits, "the page with the message was not stored"
+    assert text_of(second).count("只给这一次的提示") == 1  # its own message, once
