@@ -38,8 +38,8 @@ must be rendered afresh. Each request then renders only the two holes for its ow
 
 - Not used while the session holds a flashed message (the message is shown by a fresh render).
 - Not stored when the view put a CSRF token into the page body (a form for this user), showed
-  a message it flashed, wrote to the session, set a cookie or answered anything but 200. Errors raised by the view are
-  rendered without holes.
+  a message it flashed, wrote to the session, set a cookie or answered anything but 200.
+  Errors raised by the view are rendered without holes.
 - The same generation counter and expiry apply.
 
 Settings (environment variables of the same names): ``PAGE_CACHE`` (``1``/``0``; on unless
