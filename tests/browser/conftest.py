@@ -15,6 +15,7 @@ import shutil
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -84,13 +85,13 @@ class LiveServer:
         return self.url + path
 
 
-@pytest.fixture
-def live_server(app) -> Iterator[LiveServer]:
-    """The test's app served by werkzeug on 127.0.0.1:<free port>, in a daemon thread."""
+@contextmanager
+def serving(app, name: str = "live-server") -> Iterator[LiveServer]:
+    """``app`` served by werkzeug on 127.0.0.1:<free port>, in a daemon thread."""
     # What the factories wrote is committed; the server's threads open their own sessions.
     db.session.commit()
     server = make_server("127.0.0.1", _free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     try:
         yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
@@ -98,6 +99,13 @@ def live_server(app) -> Iterator[LiveServer]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[LiveServer]:
+    """The test's app served by werkzeug on 127.0.0.1:<free port>, in a daemon thread."""
+    with serving(app) as server:
+        yield server
 
 
 @pytest.fixture

@@ -23,21 +23,19 @@ from __future__ import annotations
 
 import random
 import shutil
-import threading
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from flask import Response
-from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.places.labels import HUB_TABS
 from portal.places.models import Company
-from tests.browser.conftest import TIMEOUT_MS, LiveServer, _free_port
+from tests.browser.conftest import TIMEOUT_MS, serving
 from tests.conftest import PG_URL, _base_config, _truncate_all
 from tests.factories import first_unit
 
@@ -135,16 +133,8 @@ def app(_template_db, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def live_server(app):
-    db.session.commit()
-    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="axe-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(app, "axe-server") as server:
+        yield server
 
 
 def _build_world(make_street, make_community, make_compound, make_user, make_grant, make_claim):
