@@ -86,8 +86,10 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _init_db(app: Flask) -> None:
     import portal.models  # noqa: F401  (registers every table on the metadata)
+    from portal.readonly import init_read_only
 
     db.init_app(app)
+    init_read_only(app, db)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
 
 

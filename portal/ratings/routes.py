@@ -50,6 +50,7 @@ from portal.ratings.labels import (
     RESPONSIBLE_LABELS,
     item_title,
 )
+from portal.readonly import needs_transaction
 
 TAB_PAGE_SIZE = 10
 
@@ -1164,18 +1165,21 @@ FINDINGS_DATASET = opendata.register(
 
 
 @bp.get("/open-data/ratings.csv")
+@needs_transaction  # streams the rows (a server-side cursor)
 def ratings_csv():
     street, year = _filters()
     return _csv(lambda: service.open_ratings(street, year), RATING_FIELDS, "ratings.csv")
 
 
 @bp.get("/open-data/ratings.json")
+@needs_transaction  # streams the rows (a server-side cursor)
 def ratings_json():
     street, year = _filters()
     return _json(lambda: service.open_ratings(street, year), "ratings", RATINGS_DATASET.description)
 
 
 @bp.get("/open-data/inspections.csv")
+@needs_transaction  # streams the rows (a server-side cursor)
 def inspections_csv():
     street, year = _filters()
     return _csv(
@@ -1184,6 +1188,7 @@ def inspections_csv():
 
 
 @bp.get("/open-data/inspections.json")
+@needs_transaction  # streams the rows (a server-side cursor)
 def inspections_json():
     street, year = _filters()
     return _json(
@@ -1194,6 +1199,7 @@ def inspections_json():
 
 
 @bp.get("/open-data/inspection-findings.csv")
+@needs_transaction  # streams the rows (a server-side cursor)
 def findings_csv():
     street, year = _filters()
     return _csv(
@@ -1202,6 +1208,7 @@ def findings_csv():
 
 
 @bp.get("/open-data/inspection-findings.json")
+@needs_transaction  # streams the rows (a server-side cursor)
 def findings_json():
     street, year = _filters()
     return _json(

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from portal import opendata
 from portal.models_base import utcnow
 from portal.places import service as places
+from portal.readonly import needs_transaction
 from portal.transparency import bp
 from portal.transparency import opendata_service as od
 
@@ -98,6 +99,7 @@ def _json(payload, filename: str) -> Response:
 
 
 @bp.get("/open-data/fees.csv")
+@needs_transaction  # streams the rows (a server-side cursor)
 def open_fees_csv():
     compound = _compound_arg()
     return _csv(od.fee_rows(compound), od.fee_csv_fields(), "fees.csv")
@@ -109,11 +111,13 @@ def open_fees_json():
 
 
 @bp.get("/open-data/fee-collection.csv")
+@needs_transaction  # streams the rows (a server-side cursor)
 def open_collection_csv():
     return _csv(od.collection_rows(_compound_arg()), od.COLLECTION_FIELDS, "fee-collection.csv")
 
 
 @bp.get("/open-data/fee-collection.json")
+@needs_transaction  # streams the rows (a server-side cursor)
 def open_collection_json():
     rows = list(od.collection_rows(_compound_arg()))
     return _json(
@@ -173,6 +177,7 @@ def fdp_descriptor(code):
 
 @bp.get("/open-data/fees/fees.csv", defaults={"code": None})
 @bp.get("/open-data/fees/<code>/fees.csv")
+@needs_transaction  # streams the rows (a server-side cursor)
 def fdp_csv(code):
     compound = places.get_compound(code) if code else None
     return _csv(od.fee_rows(compound), od.fee_csv_fields(), "fees.csv", bom=False)
@@ -180,6 +185,7 @@ def fdp_csv(code):
 
 @bp.get("/open-data/fees/fiscal-data-package.zip", defaults={"code": None})
 @bp.get("/open-data/fees/<code>/fiscal-data-package.zip")
+@needs_transaction  # streams the rows (a server-side cursor)
 def fdp_zip(code):
     compound = places.get_compound(code) if code else None
     _valid_name(compound)
