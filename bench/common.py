@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -104,7 +105,8 @@ def make_app(db_url: str, **config):
 
 
 def session_cookie(app, user_id: int) -> str:
-    """The signed Flask session cookie of a logged-in ``user_id`` (as Flask-Login stores it)."""
+    """The signed Flask session cookie of a logged-in ``user_id`` (as Flask-Login stores it
+    after the login form)."""
     from portal.accounts.models import User
     from portal.extensions import db
 
@@ -112,9 +114,27 @@ def session_cookie(app, user_id: int) -> str:
         user = db.session.get(User, user_id)
         if user is None:
             raise SystemExit(f"user {user_id} from the manifest is not in the database")
-        data = {"_user_id": f"{user.id}:{user.session_version}", "_fresh": True}
+        data = login_session(app, user.id, user.session_version)
         serializer = app.session_interface.get_signing_serializer(app)
         return serializer.dumps(data)
+
+
+def login_session(app, user_id: int, session_version: int) -> dict:
+    """The session Flask-Login and Flask-WTF leave after a real login from the benchmark's
+    clients (127.0.0.1, no User-Agent: wrk and http.client send none): the user, the login
+    form's CSRF secret and the session-protection identifier. Without the last two, every
+    response would write a new session cookie (wrk never stores one), which a returning
+    resident's browser does not cause."""
+    from flask_login.utils import _create_identifier
+
+    with app.test_request_context("/", environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+        identifier = _create_identifier()
+    return {
+        "_user_id": f"{user_id}:{session_version}",
+        "_fresh": True,
+        "_id": identifier,
+        "csrf_token": secrets.token_hex(20),
+    }
 
 
 def cookie_header(app, cookie: str) -> str:

@@ -36,7 +36,6 @@ import argparse
 import http.client
 import random
 import re
-import secrets
 import statistics
 import sys
 import threading
@@ -55,6 +54,7 @@ from bench.common import (  # noqa: E402
     git_rev,
     gunicorn,
     load_manifest,
+    login_session,
     make_app,
     write_section,
 )
@@ -96,15 +96,10 @@ def sessions_for(app, user_ids: list[int]) -> dict[int, str]:
         rows = db.session.execute(
             select(User.id, User.session_version).where(User.id.in_(user_ids))
         ).all()
-    # The session carries its CSRF secret already, as after a real login: the server then never
-    # needs to send the session back (production cookies are Secure, and this client talks
-    # plain HTTP to gunicorn, as nginx would behind TLS).
-    cookies = {
-        uid: serializer.dumps(
-            {"_user_id": f"{uid}:{v}", "_fresh": True, "csrf_token": secrets.token_hex(20)}
-        )
-        for uid, v in rows
-    }
+    # The session carries its CSRF secret and login identifier already, as after a real login:
+    # the server then never needs to send the session back (production cookies are Secure, and
+    # this client talks plain HTTP to gunicorn, as nginx would behind TLS).
+    cookies = {uid: serializer.dumps(login_session(app, uid, v)) for uid, v in rows}
     missing = set(user_ids) - set(cookies)
     if missing:
         sys.exit(f"{len(missing)} voters of the manifest are not in the database")
