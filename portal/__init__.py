@@ -86,9 +86,12 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _init_db(app: Flask) -> None:
     import portal.models  # noqa: F401  (registers every table on the metadata)
+    from portal.dbpool import init_idle_ping
     from portal.readonly import init_read_only
 
     db.init_app(app)
+    with app.app_context():
+        init_idle_ping(db.engine, app.config["DB_PING_IDLE_SECONDS"])
     init_read_only(app, db)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
 

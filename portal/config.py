@@ -76,7 +76,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PORTAL_ENV": env,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": db_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Pooled connections are pinged only after sitting idle this long (portal/dbpool.py).
+        "DB_PING_IDLE_SECONDS": float(os.environ.get("DB_PING_IDLE_SECONDS", "1")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

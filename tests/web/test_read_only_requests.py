@@ -64,6 +64,7 @@ def routes(app):
     app.add_url_rule("/_t/write", "t_write", write, methods=["GET", "POST"])
     app.add_url_rule("/_t/fail", "t_fail", write_twice_then_fail, methods=["POST"])
     app.add_url_rule("/_t/stream", "t_stream", stream)
+
     @needs_transaction
     def stream_marked():
         return stream()
