@@ -6,6 +6,7 @@ import time
 
 from sqlalchemy import inspect, select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
@@ -38,18 +39,21 @@ def lock_row(model, row_id: int, touch, options=()):
 
 def lock_loaded(obj, touch) -> bool:
     """Lock the row of ``obj``, already loaded in this session, like ``lock_row``, and read its
-    columns again under the lock; its loaded relationships are kept. False when the row is
-    gone."""
+    columns again under the lock, in the same statement (``UPDATE … RETURNING``); its loaded
+    relationships are kept. False when the row is gone."""
     model = type(obj)
-    done = db.session.execute(
+    attrs = list(inspect(model).column_attrs)
+    row = db.session.execute(
         update(model)
         .where(model.id == obj.id)
         .values({touch: touch})
+        .returning(*(attr.columns[0] for attr in attrs))
         .execution_options(synchronize_session=False)
-    )
-    if done.rowcount != 1:
+    ).first()
+    if row is None:
         return False
-    db.session.refresh(obj, attribute_names=[c.key for c in inspect(model).column_attrs])
+    for attr, value in zip(attrs, row, strict=True):
+        set_committed_value(obj, attr.key, value)
     return True
 
 

@@ -94,8 +94,10 @@ class Generation:
         with open(self._lock_path, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             value = self.read() + 1
+            # Seen at once by every process mapping the file (a shared mapping is the same
+            # memory); not flushed to disk, which cost a disk write on every committed write
+            # and is not needed: after a restart every worker's cache starts empty anyway.
             struct.pack_into("<Q", self._map, 0, value)
-            self._map.flush()
             return value
 
 

@@ -24,6 +24,7 @@ def init_web(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     _fast_template_gettext(app)
     _lazy_form_tokens()
+    _cached_form_translations()
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -174,3 +175,34 @@ def _lazy_form_tokens() -> None:
             return _LazyToken(lambda: _FlaskFormCSRF.generate_csrf_token(self, csrf_token_field))
 
     FlaskForm.Meta.csrf_class = LazyFlaskFormCSRF
+
+
+def _cached_form_translations() -> None:
+    """WTForms' own messages ("Not a valid choice.") in the request's language, from a catalog
+    each worker loads once per language. Flask-WTF reads that catalog from disk again in every
+    request that validates a form (a vote, a comment, a login)."""
+    from babel import support
+    from flask_babel import get_locale
+    from flask_wtf import FlaskForm
+    from wtforms.i18n import messages_path
+
+    catalogs: dict[str, support.Translations] = {}
+
+    class Translations:
+        def _catalog(self):
+            locale = str(get_locale())
+            catalog = catalogs.get(locale)
+            if catalog is None:
+                catalog = catalogs[locale] = support.Translations.load(
+                    messages_path(), [locale], domain="wtforms"
+                )
+            return catalog
+
+        def gettext(self, string):
+            return self._catalog().ugettext(string)
+
+        def ngettext(self, singular, plural, n):
+            return self._catalog().ungettext(singular, plural, n)
+
+    translations = Translations()
+    FlaskForm.Meta.get_translations = lambda self, form: translations

@@ -513,6 +513,11 @@ def vote_confirm(election_id: int):
     # Translated before the cast: afterwards the commit has expired the user, and choosing the
     # language would load the user row again.
     counted = _("Your vote has been counted. Keep your receipt code.")
+    # A second press of the button, or a ballot cast meanwhile on another device: refused at
+    # once, without locking the election (the service checks again under the lock).
+    _entry, existing = service.voter_entry_and_ballot(actor, e)
+    if existing is not None:
+        return _refused(e, "already", 409, receipt=ledger.format_receipt(existing.receipt))
     try:
         service.with_retry(service.cast_online, actor, e.id, form.choice.data, utcnow())
     except service.AlreadyVoted as err:

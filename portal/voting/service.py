@@ -641,19 +641,26 @@ def _new_receipt() -> str:
     return ledger.new_receipt()
 
 
-def _already(election: Election, voter_key: str) -> AlreadyVoted:
-    existing = ballot_of(election, voter_key)
+def already_voted(existing: Ballot | None) -> AlreadyVoted:
+    """The refusal of a second ballot, with the receipt of the one already cast."""
     receipt = ledger.format_receipt(existing.receipt) if existing else ""
     return AlreadyVoted(
         _("This owner has already voted. Receipt: %(receipt)s", receipt=receipt), receipt
     )
 
 
-def _insert_ballot(election: Election, entry: RollEntry, choice: str, **fields) -> Ballot:
-    """Add the ballot of ``entry``'s owner; the unique (election, voter_key) has the last word."""
+def _already(election: Election, voter_key: str) -> AlreadyVoted:
+    return already_voted(ballot_of(election, voter_key))
+
+
+def _insert_ballot(
+    election: Election, entry: RollEntry, choice: str, *, checked: bool = False, **fields
+) -> Ballot:
+    """Add the ballot of ``entry``'s owner; the unique (election, voter_key) has the last word.
+    ``checked``: the caller has just found, under the election's lock, that there is none."""
     if not _valid_choice(election, choice):
         raise ValidationFailed(_("Choose one of the options."))
-    if ballot_of(election, entry.voter_key) is not None:
+    if not checked and ballot_of(election, entry.voter_key) is not None:
         raise _already(election, entry.voter_key)
     election_id, voter_key = election.id, entry.voter_key
     ballot = Ballot(
@@ -697,11 +704,20 @@ def _lock(election_id: int) -> Election:
 def cast_online(user, election_id: int, choice: str, now: datetime) -> Ballot:
     election = _lock(election_id)
     _step(election, "vote", now)
-    entry = voter_entry_for(user, election)
+    entry, existing = voter_entry_and_ballot(user, election)
     if entry is None:
         raise PermissionDenied(_("Only verified owners on this election's roll can vote online."))
+    if existing is not None:
+        raise already_voted(existing)
     ballot = _insert_ballot(
-        election, entry, choice, channel="online", state="counted", cast_at=now, user_id=user.id
+        election,
+        entry,
+        choice,
+        checked=True,
+        channel="online",
+        state="counted",
+        cast_at=now,
+        user_id=user.id,
     )
     _append_ledger(election, ballot)
     audit.record("ballot.cast", user, election, channel="online")

@@ -388,6 +388,61 @@ def test_vote_choose_confirm_receipt_and_a_second_attempt(client, world, login_a
     assert db.session.scalar(select(func.count(Ballot.id))) == 1
 
 
+def _confirm_and_count(client, e, count_queries, choice="A"):
+    token = client.csrf(f"/elections/{e.id}")
+    with count_queries() as q:
+        resp = client.post(
+            f"/elections/{e.id}/vote/confirm", data={"csrf_token": token, "choice": choice}
+        )
+    return resp, q
+
+
+def test_the_cast_and_a_second_press_in_few_statements(client, world, login_as, count_queries):
+    """The vote request under load: the cast is 9 statements; a second press is refused with
+    the receipt in 3, without locking the election (no UPDATE) and without writing."""
+    e = make_election(world)
+    login_as(user=world["owners"][2])
+    resp, cast_q = _confirm_and_count(client, e, count_queries)
+    assert resp.status_code == 302 and cast_q.count <= 9
+    code = ledger.format_receipt(db.session.scalar(select(Ballot.receipt)))
+    resp, again = _confirm_and_count(client, e, count_queries, choice="B")
+    assert resp.status_code == 409 and code in text_of(resp)
+    assert again.count <= 3
+    assert not [s for s in again.statements if s.lstrip().upper().startswith(("UPDATE", "INSERT"))]
+    assert db.session.scalar(select(func.count(Ballot.id))) == 1
+
+
+@pytest.mark.parametrize("missed", [1, 2], ids=["before-the-lock", "before-and-under-the-lock"])
+def test_a_ballot_cast_meanwhile_is_refused_with_its_receipt(
+    client, world, login_as, monkeypatch, missed
+):
+    """Two presses racing: the other press's ballot lands after this one's first check
+    (``missed`` = 1: the check under the election's lock finds it) or after both checks
+    (``missed`` = 2: the unique constraint refuses the second ballot). Either way one ballot,
+    and this press is answered 409 with the receipt of the one cast."""
+    e = make_election(world)
+    owner = world["owners"][3]
+    login_as(user=owner)
+    cast(world, e, {3: "B"})
+    code = ledger.format_receipt(db.session.scalar(select(Ballot.receipt)))
+    real = service.voter_entry_and_ballot
+    calls = []
+
+    def not_yet_seen(user, election):
+        entry, ballot = real(user, election)
+        calls.append(ballot)
+        return (entry, None) if len(calls) <= missed else (entry, ballot)
+
+    monkeypatch.setattr(service, "voter_entry_and_ballot", not_yet_seen)
+    resp = client.post_form(f"/elections/{e.id}/vote/confirm", {"choice": "A"})
+    assert resp.status_code == 409 and code in text_of(resp)
+    assert "You have already voted" in text_of(resp)
+    assert len(calls) == 2  # before the lock and under it
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Ballot.id))) == 1
+    assert service.verify(db.session.get(type(e), e.id)).ok
+
+
 def test_yes_no_question_and_abstain_in_plain_words(client, world, login_as):
     e = make_election(world, matter="renew", title="续聘")
     login_as(user=world["owners"][1])
